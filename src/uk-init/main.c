@@ -1,0 +1,74 @@
+/* uk-init: PID 1 of every uk guest. docs/guest.md describes what it does and the one
+ * line it always ends with, "uk-init: exit status N", which uk run turns into its own
+ * exit status. */
+#include "console.h"
+#include "manifest.h"
+#include "supervisor.h"
+#include "system_setup.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/reboot.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NOT_STARTED 127
+
+static int prepare_and_run(void)
+{
+    char error[512];
+    struct manifest manifest;
+    if (manifest_load(MANIFEST_PATH, &manifest, error, sizeof error) < 0) {
+        console_say("bad manifest %s: %s", MANIFEST_PATH, error);
+        return NOT_STARTED;
+    }
+    int status = NOT_STARTED;
+    if (setup_root(manifest.readonly_root, error, sizeof error) < 0 ||
+        setup_mounts(&manifest, error, sizeof error) < 0 || setup_hostname(manifest.hostname, error, sizeof error) < 0 ||
+        setup_loopback(error, sizeof error) < 0)
+        console_say("cannot prepare the guest for %s: %s", manifest.program, error);
+    else
+        status = supervise(&manifest);
+    manifest_free(&manifest);
+    return status;
+}
+
+/* Whatever the program left running goes with it, as when a container's main process
+ * exits; file systems are flushed before the machine goes away. */
+static void end_everything(void)
+{
+    kill(-1, SIGKILL);
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+        ;
+    sync();
+}
+
+static _Noreturn void power_off(void)
+{
+    console_drain();
+    reboot(RB_POWER_OFF);
+    /* Without ACPI power-off (a kernel given with --kernel, say) a reset ends QEMU,
+     * which uk starts with -no-reboot. */
+    reboot(RB_AUTOBOOT);
+    for (;;)
+        pause();
+}
+
+int main(void)
+{
+    if (getpid() != 1) {
+        fprintf(stderr, "uk-init: this is the init of a uk guest and only runs as PID 1\n");
+        return 2;
+    }
+    /* Signals are taken synchronously by the supervisor; none may kill PID 1. */
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+    console_attach();
+
+    int status = prepare_and_run();
+    end_everything();
+    console_say("exit status %d", status);
+    power_off();
+}
