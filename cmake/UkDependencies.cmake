@@ -1,0 +1,16 @@
+# Every dependency comes from Debian 12's packages (scripts/install-deps.sh installs them).
+find_package(PkgConfig REQUIRED)
+find_package(nlohmann_json 3.11 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+find_package(Threads REQUIRED)
+pkg_check_modules(LIBSQUASHFS REQUIRED IMPORTED_TARGET libsquashfs1)
+pkg_check_modules(LIBELF REQUIRED IMPORTED_TARGET libelf)
+pkg_check_modules(LIBLZMA REQUIRED IMPORTED_TARGET liblzma)
+
+find_program(UK_MUSL_GCC musl-gcc)
+if(NOT UK_MUSL_GCC)
+    message(FATAL_ERROR "musl-gcc not found: uk-init is built with it (apt-get install musl-tools)")
+endif()

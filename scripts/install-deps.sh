@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's packages, what building uk, running its tests and booting
+# its guests need. With --kernel, also what rebuilding the guest kernel needs
+# (src/kernel-prebuilt/build.sh); normal builds use the committed kernel.
+set -euo pipefail
+
+packages=(
+    # building uk
+    build-essential cmake pkg-config musl-tools
+    libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+    libsquashfs-dev libarchive-dev libcurl4-openssl-dev libelf-dev liblzma-dev libzstd-dev
+    catch2
+    # running guests
+    qemu-system-x86 qemu-utils
+    # tests: Debian's Go for the Go workload, independent readers of what uk writes
+    golang-go squashfs-tools fdisk mtools dosfstools file curl iproute2
+)
+if [ "${1:-}" = "--kernel" ]; then
+    packages+=(linux-source-6.1 flex bison bc libssl-dev libelf-dev xz-utils cpio patch)
+fi
+
+run() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+export DEBIAN_FRONTEND=noninteractive
+run apt-get update
+run apt-get install -y --no-install-recommends "${packages[@]}"

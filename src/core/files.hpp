@@ -1,0 +1,59 @@
+// Host file helpers that report failures as Errors naming the path.
+#pragma once
+
+#include "core/error.hpp"
+
+#include <cstddef>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace uk {
+
+Result<std::string> read_file(const std::filesystem::path& path);
+
+// pwrite/pread until done, retrying on EINTR; `what` names the file in the error.
+Status write_fully_at(int fd, std::span<const std::byte> bytes, std::uint64_t offset, std::string_view what);
+Status read_fully_at(int fd, std::span<std::byte> bytes, std::uint64_t offset, std::string_view what);
+
+// A file written beside its final path under a temporary name and renamed into place by
+// commit(), so readers never see half of it. Destroying it uncommitted removes the
+// temporary file: a failed or interrupted write leaves nothing behind.
+class AtomicFile {
+public:
+    static Result<AtomicFile> create(const std::filesystem::path& target);
+
+    AtomicFile(AtomicFile&& other) noexcept;
+    AtomicFile& operator=(AtomicFile&&) = delete;
+    AtomicFile(const AtomicFile&) = delete;
+    AtomicFile& operator=(const AtomicFile&) = delete;
+    ~AtomicFile();
+
+    int fd() const { return fd_; }
+    const std::filesystem::path& temporary_path() const { return temporary_; }
+    const std::filesystem::path& target() const { return target_; }
+
+    Status write_at(std::span<const std::byte> bytes, std::uint64_t offset);
+    // Sets the size (sparse where never written).
+    Status resize(std::uint64_t size);
+    // Flushes to disk and renames over the target.
+    Status commit();
+
+private:
+    AtomicFile(int fd, std::filesystem::path temporary, std::filesystem::path target);
+    void discard() noexcept;
+
+    int fd_ = -1;
+    std::filesystem::path temporary_;
+    std::filesystem::path target_;
+};
+
+Status write_file_atomically(const std::filesystem::path& target, std::span<const std::byte> bytes);
+
+inline std::span<const std::byte> as_bytes(std::string_view text)
+{
+    return std::as_bytes(std::span(text.data(), text.size()));
+}
+
+} // namespace uk

@@ -1,0 +1,29 @@
+// What every uk image boots: the prebuilt kernel and uk-init, both inside the uk
+// executable (docs/guest.md).
+#pragma once
+
+#include "core/error.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace uk::guest {
+
+// The kernel's record, written by src/kernel-prebuilt/build.sh.
+struct KernelRecord {
+    std::string release;        // "6.1.192"
+    std::string source_package; // "linux-source-6.1"
+    std::string source_version; // Debian package version
+    std::string compression;    // of the bzImage payload: "xz", "zstd", ...
+    unsigned hz = 0;            // CONFIG_HZ: timer ticks per second
+    std::string sha256;         // of the bzImage
+    std::uint64_t size = 0;
+};
+
+std::span<const std::byte> kernel_image(); // bzImage
+KernelRecord kernel_record();
+std::span<const std::byte> init_program(); // uk-init, static x86-64 ELF
+
+} // namespace uk::guest

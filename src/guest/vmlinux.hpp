@@ -1,0 +1,19 @@
+// Direct boot without the in-guest decompressor: QEMU loads an ELF kernel with a PVH
+// entry note straight into guest memory, which under TCG saves about half a second of
+// emulated decompression. The ELF is the payload inside the bzImage (Linux boot
+// protocol 2.08+), so uk ships one kernel file and unpacks it on the host once.
+#pragma once
+
+#include "core/error.hpp"
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+namespace uk::guest {
+
+// The ELF kernel carried (compressed) inside a bzImage. Supports xz payloads, which
+// is what src/kernel-prebuilt builds.
+Result<std::vector<std::byte>> extract_vmlinux(std::span<const std::byte> bzimage);
+
+} // namespace uk::guest

@@ -1,0 +1,50 @@
+#include "support/ports.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdexcept>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace uk::test {
+
+namespace {
+
+// Binds (and optionally listens) on a kernel-chosen port of 127.0.0.1.
+int bind_loopback(std::uint16_t& port)
+{
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address) < 0 ||
+        getsockname(s, reinterpret_cast<sockaddr*>(&address), &length) < 0) {
+        if (s >= 0)
+            close(s);
+        throw std::runtime_error("cannot bind a port on 127.0.0.1");
+    }
+    port = ntohs(address.sin_port);
+    return s;
+}
+
+} // namespace
+
+ListeningPort::ListeningPort() : fd_(bind_loopback(port_))
+{
+    if (listen(fd_, 1) < 0) {
+        close(fd_);
+        throw std::runtime_error("cannot listen on 127.0.0.1");
+    }
+}
+
+ListeningPort::~ListeningPort() { close(fd_); }
+
+std::uint16_t free_tcp_port()
+{
+    std::uint16_t port = 0;
+    close(bind_loopback(port));
+    return port;
+}
+
+} // namespace uk::test

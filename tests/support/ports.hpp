@@ -1,0 +1,24 @@
+#pragma once
+
+#include <cstdint>
+
+namespace uk::test {
+
+// A TCP port on 127.0.0.1 that was free a moment ago (the kernel picked it).
+std::uint16_t free_tcp_port();
+
+// A TCP port on 127.0.0.1 that something is listening on, for as long as this lives.
+class ListeningPort {
+public:
+    ListeningPort();
+    ~ListeningPort();
+    ListeningPort(const ListeningPort&) = delete;
+    ListeningPort& operator=(const ListeningPort&) = delete;
+    std::uint16_t port() const { return port_; }
+
+private:
+    std::uint16_t port_ = 0; // before fd_: the constructor fills it while opening fd_
+    int fd_ = -1;
+};
+
+} // namespace uk::test

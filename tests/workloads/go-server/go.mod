@@ -1,0 +1,3 @@
+module uk.test/go-server
+
+go 1.19

@@ -1,0 +1,106 @@
+/* A tiny static program the guest tests run as the VM's one program. The first
+ * argument picks what it does:
+ *   exit N      print argv and $UK_PROBE, then exit with status N
+ *   kill-self   print, then kill itself with SIGKILL
+ *   wait-term   print "probe: waiting", then exit 0 on SIGTERM, printing a line first
+ *   ignore-term print "probe: waiting", ignore SIGTERM and wait forever
+ *   check-guest print what uk-init set up (hostname, writable root, /tmp, /proc, lo)
+ *   sleep MS    print the wall-clock time, sleep MS milliseconds, print how long that
+ *               took by the guest's monotonic clock
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void print_invocation(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        printf("probe: argv[%d]=%s\n", i, argv[i]);
+    const char *value = getenv("UK_PROBE");
+    printf("probe: UK_PROBE=%s\n", value ? value : "(unset)");
+    fflush(stdout);
+}
+
+static int check(const char *what, int ok)
+{
+    printf("probe: %s %s\n", what, ok ? "ok" : "FAILED");
+    return ok;
+}
+
+static int writable(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return 0;
+    int ok = fputs("x", f) >= 0;
+    return fclose(f) == 0 && ok;
+}
+
+static int check_guest(void)
+{
+    char name[128] = "";
+    gethostname(name, sizeof name);
+    printf("probe: hostname=%s\n", name);
+    int ok = 1;
+    ok &= check("writable-root", writable("/probe-was-here"));
+    ok &= check("writable-tmp", writable("/tmp/probe"));
+    ok &= check("writable-dev-shm", writable("/dev/shm/probe"));
+    ok &= check("proc", access("/proc/self/status", R_OK) == 0);
+    ok &= check("sys", access("/sys/kernel", F_OK) == 0);
+    ok &= check("dev-null", writable("/dev/null"));
+    ok &= check("dev-fd", access("/dev/fd/1", F_OK) == 0);
+    fflush(stdout);
+    return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    print_invocation(argc, argv);
+    const char *mode = argc > 1 ? argv[1] : "exit";
+    if (strcmp(mode, "exit") == 0)
+        return argc > 2 ? atoi(argv[2]) : 0;
+    if (strcmp(mode, "kill-self") == 0) {
+        kill(getpid(), SIGKILL);
+        return 1;
+    }
+    if (strcmp(mode, "wait-term") == 0) {
+        sigset_t set;
+        int sig;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        printf("probe: waiting\n");
+        fflush(stdout);
+        sigwait(&set, &sig);
+        printf("probe: got SIGTERM\n");
+        return 0;
+    }
+    if (strcmp(mode, "ignore-term") == 0) {
+        signal(SIGTERM, SIG_IGN);
+        printf("probe: waiting\n");
+        fflush(stdout);
+        for (;;)
+            pause();
+    }
+    if (strcmp(mode, "sleep") == 0 && argc > 2) {
+        long ms = atol(argv[2]);
+        struct timespec wall, start, end, pause = {ms / 1000, (ms % 1000) * 1000000L};
+        clock_gettime(CLOCK_REALTIME, &wall);
+        printf("probe: realtime=%lld\n", (long long)wall.tv_sec);
+        printf("probe: sleeping\n");
+        fflush(stdout);
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        nanosleep(&pause, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &end);
+        long long slept = (end.tv_sec - start.tv_sec) * 1000LL + (end.tv_nsec - start.tv_nsec) / 1000000L;
+        printf("probe: slept monotonic_ms=%lld\n", slept);
+        return 0;
+    }
+    if (strcmp(mode, "check-guest") == 0)
+        return check_guest();
+    fprintf(stderr, "probe: unknown mode %s\n", mode);
+    return 2;
+}
