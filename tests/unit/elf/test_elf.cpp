@@ -1,0 +1,113 @@
+#include "elf/elf.hpp"
+#include "support/temp_dir.hpp"
+#include "support/tools.hpp"
+
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+using uk::elf::inspect_program;
+using uk::elf::Linking;
+using uk::test::TempDir;
+
+namespace {
+
+// A bare ELF header: enough for libelf to read what kind of file this is.
+std::string elf_header(unsigned char elf_class, std::uint16_t type, std::uint16_t machine)
+{
+    std::string bytes(elf_class == 2 ? 64 : 52, '\0');
+    const unsigned char ident[] = {0x7f, 'E', 'L', 'F', elf_class, 1, 1, 0};
+    std::memcpy(bytes.data(), ident, sizeof ident);
+    std::memcpy(bytes.data() + 16, &type, 2);
+    std::memcpy(bytes.data() + 18, &machine, 2);
+    std::uint32_t version = 1;
+    std::memcpy(bytes.data() + 20, &version, 4);
+    std::uint16_t header_size = static_cast<std::uint16_t>(bytes.size());
+    std::memcpy(bytes.data() + (elf_class == 2 ? 52 : 40), &header_size, 2);
+    return bytes;
+}
+
+std::filesystem::path write_file(const TempDir& dir, const std::string& name, const std::string& bytes)
+{
+    auto path = dir / name;
+    uk::test::write_text(path, bytes);
+    std::filesystem::permissions(path, std::filesystem::perms(0755));
+    return path;
+}
+
+std::string error_of(const std::filesystem::path& path)
+{
+    auto result = inspect_program(path);
+    REQUIRE_FALSE(result);
+    return result.error().message;
+}
+
+} // namespace
+
+TEST_CASE("elf: a static Go server is a static executable", "[unit][elf]")
+{
+    auto program = inspect_program(UK_TEST_GO_SERVER);
+    REQUIRE(program);
+    CHECK(program->linking == Linking::static_executable);
+    CHECK_FALSE(program->interpreter);
+    CHECK(program->needed.empty());
+}
+
+TEST_CASE("elf: a static musl program is a static executable", "[unit][elf]")
+{
+    auto program = inspect_program(UK_TEST_PROBE);
+    REQUIRE(program);
+    CHECK(program->linking == Linking::static_executable);
+}
+
+TEST_CASE("elf: a dynamically linked program names its loader and libraries", "[unit][elf]")
+{
+    auto program = inspect_program("/bin/ls");
+    REQUIRE(program);
+    CHECK(program->linking == Linking::dynamic);
+    CHECK(program->interpreter == "/lib64/ld-linux-x86-64.so.2");
+    CHECK(std::find(program->needed.begin(), program->needed.end(), "libc.so.6") != program->needed.end());
+}
+
+TEST_CASE("elf: what is not an x86-64 executable is named for what it is", "[unit][elf]")
+{
+    TempDir dir;
+    CHECK(error_of(write_file(dir, "notes.txt", "hello\n")) ==
+          (dir / "notes.txt").string() + " is not an ELF executable: uk packs compiled x86-64 Linux programs");
+    CHECK(error_of(write_file(dir, "empty", "")) == (dir / "empty").string() + " is empty, not an ELF executable");
+    CHECK(error_of(write_file(dir, "run.sh", "#!/bin/sh -e\necho hi\n")) ==
+          (dir / "run.sh").string() +
+              " is a script (#!/bin/sh -e), not an ELF executable: uk packs compiled x86-64 Linux programs; make the "
+              "interpreter the program and the script its argument");
+    CHECK(error_of(write_file(dir, "i386", elf_header(1, 2, 3))) ==
+          (dir / "i386").string() +
+              " is a 32-bit ELF program for 32-bit x86 (i386): uk runs 64-bit x86-64 programs; rebuild it for x86-64");
+    CHECK(error_of(write_file(dir, "arm64", elf_header(2, 2, 183))) ==
+          (dir / "arm64").string() +
+              " is an ELF program for AArch64 (ARM64), not x86-64: rebuild it for linux/amd64 (for Go: GOARCH=amd64)");
+    CHECK(error_of(write_file(dir, "thing.o", elf_header(2, 1, 62))) ==
+          (dir / "thing.o").string() + " is an object file (.o), not an executable: link it first");
+    CHECK(error_of(write_file(dir, "core", elf_header(2, 4, 62))) == (dir / "core").string() + " is a core dump, not an executable");
+    CHECK(error_of(dir / "missing") == "program " + (dir / "missing").string() + " does not exist");
+    CHECK(error_of(dir.path()) == dir.path().string() + " is a folder, not a program");
+}
+
+TEST_CASE("elf: a shared library is not a program", "[unit][elf]")
+{
+    // libz is a shared object without an interpreter or the PIE flag.
+    std::filesystem::path library = "/usr/lib/x86_64-linux-gnu/libz.so.1";
+    REQUIRE(std::filesystem::exists(library));
+    CHECK(error_of(library) == library.string() + " is a shared library, not an executable");
+}
+
+TEST_CASE("elf: errors are typed: missing files are not_found, the rest invalid_input", "[unit][elf]")
+{
+    TempDir dir;
+    auto missing = inspect_program(dir / "missing");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().kind == uk::ErrorKind::not_found);
+    auto text = inspect_program(write_file(dir, "notes.txt", "hello"));
+    REQUIRE_FALSE(text);
+    CHECK(text.error().kind == uk::ErrorKind::invalid_input);
+}
