@@ -1,0 +1,106 @@
+#include "image/file_tree.hpp"
+
+#include <vector>
+
+namespace uk::image {
+
+std::string parent_of(const std::string& guest_path)
+{
+    auto slash = guest_path.rfind('/');
+    return slash == 0 ? std::string("/") : guest_path.substr(0, slash);
+}
+
+std::string name_of(const std::string& guest_path) { return guest_path.substr(guest_path.rfind('/') + 1); }
+
+FileTree::FileTree() { entries_["/"] = TreeEntry{}; }
+
+Result<std::string> FileTree::normalise(const std::string& guest_path) const
+{
+    if (guest_path.empty() || guest_path[0] != '/')
+        return fail(ErrorKind::invalid_input, "guest path \"{}\" must be absolute (start with /)", guest_path);
+    std::vector<std::string> parts;
+    std::size_t start = 1;
+    while (start <= guest_path.size()) {
+        auto end = guest_path.find('/', start);
+        if (end == std::string::npos)
+            end = guest_path.size();
+        auto part = guest_path.substr(start, end - start);
+        if (part == "..")
+            return fail(ErrorKind::invalid_input, "guest path \"{}\" must not contain ..", guest_path);
+        if (!part.empty() && part != ".")
+            parts.push_back(part);
+        start = end + 1;
+    }
+    std::string out;
+    for (const auto& part : parts)
+        out += "/" + part;
+    return out.empty() ? std::string("/") : out;
+}
+
+Status FileTree::add(const std::string& guest_path, TreeEntry entry)
+{
+    auto path = normalise(guest_path);
+    if (!path)
+        return fail(path.error());
+    if (*path == "/" && entry.type != TreeEntry::Type::directory)
+        return fail(ErrorKind::invalid_input, "the image root / can only be a folder");
+
+    // Parents first: each must be a folder (or be created as one).
+    std::vector<std::string> missing;
+    for (auto parent = parent_of(*path); ; parent = parent_of(parent)) {
+        auto found = entries_.find(parent);
+        if (found != entries_.end()) {
+            if (found->second.type != TreeEntry::Type::directory)
+                return fail(ErrorKind::invalid_input, "cannot put {} in the image: {} is already a {}", *path, parent,
+                            found->second.type == TreeEntry::Type::file ? "file" : "symlink");
+            break;
+        }
+        missing.push_back(parent);
+    }
+
+    auto existing = entries_.find(*path);
+    if (existing != entries_.end()) {
+        if (existing->second.type == TreeEntry::Type::directory && entry.type == TreeEntry::Type::directory) {
+            existing->second.mode = entry.mode;
+            return {};
+        }
+        auto what = [](const TreeEntry& e) {
+            return e.type == TreeEntry::Type::directory ? "a folder" : e.type == TreeEntry::Type::file ? "a file" : "a symlink";
+        };
+        auto from = existing->second.origin.empty() ? std::string() : " (from " + existing->second.origin + ")";
+        return fail(ErrorKind::invalid_input, "{} is in the image twice: as {}{} and as {}{}", *path,
+                    what(existing->second), from, what(entry), entry.origin.empty() ? "" : " (from " + entry.origin + ")");
+    }
+    for (const auto& parent : missing)
+        entries_[parent] = TreeEntry{};
+    entries_[*path] = std::move(entry);
+    return {};
+}
+
+Status FileTree::add_directory(const std::string& guest_path, std::uint16_t mode)
+{
+    return add(guest_path, TreeEntry{.type = TreeEntry::Type::directory, .mode = mode});
+}
+
+Status FileTree::add_host_file(const std::string& guest_path, const std::filesystem::path& host_path,
+                               std::uint16_t mode, std::string origin)
+{
+    return add(guest_path, TreeEntry{.type = TreeEntry::Type::file,
+                                     .mode = mode,
+                                     .content = HostFile{host_path},
+                                     .origin = origin.empty() ? host_path.string() : std::move(origin)});
+}
+
+Status FileTree::add_bytes(const std::string& guest_path, std::string bytes, std::uint16_t mode)
+{
+    return add(guest_path, TreeEntry{.type = TreeEntry::Type::file, .mode = mode, .content = std::move(bytes)});
+}
+
+Status FileTree::add_symlink(const std::string& guest_path, std::string target)
+{
+    if (target.empty())
+        return fail(ErrorKind::invalid_input, "symlink {} has an empty target", guest_path);
+    return add(guest_path, TreeEntry{.type = TreeEntry::Type::symlink, .mode = 0777, .link_target = std::move(target)});
+}
+
+} // namespace uk::image

@@ -1,0 +1,58 @@
+// The root file system of an image, described before anything is written: folders,
+// files (from the host or from memory) and symlinks at absolute guest paths. Entries are
+// kept sorted by path, so whatever writes the tree writes it in the same order every time.
+#pragma once
+
+#include "core/error.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <variant>
+
+namespace uk::image {
+
+struct HostFile {
+    std::filesystem::path path;
+};
+
+struct TreeEntry {
+    enum class Type { directory, file, symlink };
+    Type type = Type::directory;
+    std::uint16_t mode = 0755; // permission bits only
+    // Files: where the bytes come from. Symlinks: the target.
+    std::variant<std::monostate, HostFile, std::string> content;
+    std::string link_target;
+    // For an error that names the input a guest path came from.
+    std::string origin;
+};
+
+class FileTree {
+public:
+    FileTree(); // holds "/"
+
+    // Missing parent folders are created with mode 0755. Adding the same path twice
+    // with a different type, or a path below a file or symlink, is an error.
+    Status add_directory(const std::string& guest_path, std::uint16_t mode = 0755);
+    Status add_host_file(const std::string& guest_path, const std::filesystem::path& host_path, std::uint16_t mode,
+                         std::string origin = {});
+    Status add_bytes(const std::string& guest_path, std::string bytes, std::uint16_t mode = 0644);
+    Status add_symlink(const std::string& guest_path, std::string target);
+
+    bool contains(const std::string& guest_path) const { return entries_.contains(guest_path); }
+    const std::map<std::string, TreeEntry>& entries() const { return entries_; }
+
+private:
+    Result<std::string> normalise(const std::string& guest_path) const;
+    Status add(const std::string& guest_path, TreeEntry entry);
+
+    std::map<std::string, TreeEntry> entries_;
+};
+
+// The parent of a normalised guest path ("/a/b" -> "/a", "/a" -> "/").
+std::string parent_of(const std::string& guest_path);
+// The last component ("/a/b" -> "b").
+std::string name_of(const std::string& guest_path);
+
+} // namespace uk::image

@@ -1,0 +1,37 @@
+// The manifest uk-init reads at /etc/uk/manifest.json (docs/guest.md).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace uk::image {
+
+struct MountSpec {
+    std::string source;
+    std::string target;
+    std::string type;
+    std::string options;
+};
+
+inline constexpr std::uint64_t unlimited = ~std::uint64_t{0};
+
+struct Manifest {
+    std::string program;                 // guest path
+    std::vector<std::string> argv;       // argv[0] included
+    std::vector<std::pair<std::string, std::string>> env; // in order
+    std::string cwd = "/";
+    std::string hostname = "uk";
+    bool readonly_root = false;
+    std::vector<MountSpec> mounts;
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> rlimits; // soft, hard
+    std::uint32_t stop_grace_seconds = 10;
+};
+
+// Pretty-printed, keys in a fixed order: part of the reproducible image.
+std::string to_json(const Manifest& manifest);
+
+} // namespace uk::image
