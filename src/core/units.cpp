@@ -1,0 +1,50 @@
+#include "core/units.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cstdio>
+
+namespace uk {
+
+Result<std::uint64_t> parse_memory_mib(const std::string& text)
+{
+    std::uint64_t value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    std::string unit(end, text.data() + text.size());
+    auto bad = [&] {
+        return fail(ErrorKind::usage, "\"{}\" is not a memory size: expected a number with K, M or G, like \"128M\"",
+                    text);
+    };
+    if (error != std::errc{} || end == text.data())
+        return bad();
+    std::uint64_t mib = 0;
+    if (unit.empty() || unit == "M" || unit == "m")
+        mib = value;
+    else if (unit == "G" || unit == "g")
+        mib = value * 1024;
+    else if (unit == "K" || unit == "k") {
+        if (value % 1024 != 0)
+            return fail(ErrorKind::usage, "memory size \"{}\" is not a whole number of MiB", text);
+        mib = value / 1024;
+    } else
+        return bad();
+    if (value > (1ull << 40))
+        return bad();
+    return mib;
+}
+
+std::string human_bytes(std::uint64_t bytes)
+{
+    char text[32];
+    if (bytes < 1000)
+        std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(bytes));
+    else if (bytes < 1000 * 1000)
+        std::snprintf(text, sizeof text, "%.1f KB", static_cast<double>(bytes) / 1e3);
+    else if (bytes < 1000ull * 1000 * 1000)
+        std::snprintf(text, sizeof text, "%.1f MB", static_cast<double>(bytes) / 1e6);
+    else
+        std::snprintf(text, sizeof text, "%.2f GB", static_cast<double>(bytes) / 1e9);
+    return text;
+}
+
+} // namespace uk

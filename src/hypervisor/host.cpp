@@ -1,0 +1,138 @@
+#include "hypervisor/host.hpp"
+
+#include "core/files.hpp"
+#include "core/process.hpp"
+
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <regex>
+#include <unistd.h>
+
+namespace uk::hypervisor {
+
+std::optional<QemuBinary> parse_qemu_version(const std::string& output)
+{
+    static const std::regex pattern(R"(QEMU emulator version (([0-9]+)\.([0-9]+)(\.[0-9]+)?))");
+    std::smatch match;
+    if (!std::regex_search(output, match, pattern))
+        return std::nullopt;
+    return QemuBinary{{}, std::stoi(match[2]), std::stoi(match[3]), match[1]};
+}
+
+namespace {
+
+// What identifies one QEMU binary on this host.
+std::string fingerprint(const std::filesystem::path& path)
+{
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0)
+        return {};
+    return fmt::format("{}:{}:{}:{}.{}", path.string(), st.st_size, st.st_ino, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
+
+std::optional<std::string> cached_version(const std::filesystem::path& file, const std::string& key)
+{
+    auto text = read_file(file);
+    if (!text)
+        return std::nullopt;
+    auto json = nlohmann::json::parse(*text, nullptr, false);
+    if (json.is_discarded() || json.value("binary", "") != key || !json.contains("version_line"))
+        return std::nullopt;
+    return json["version_line"].get<std::string>();
+}
+
+Result<std::string> ask_version(const std::filesystem::path& path)
+{
+    auto process = Process::spawn({.argv = {path.string(), "--version"},
+                                   .stdin_stream = DevNull{},
+                                   .stdout_stream = Pipe{},
+                                   .stderr_stream = DevNull{}});
+    if (!process)
+        return fail(process.error());
+    std::string text;
+    char buffer[512];
+    ssize_t n;
+    while ((n = ::read(process->stdout_fd(), buffer, sizeof buffer)) > 0)
+        text.append(buffer, static_cast<std::size_t>(n));
+    process->wait();
+    return text.substr(0, text.find('\n'));
+}
+
+} // namespace
+
+Result<QemuBinary> find_qemu(const std::optional<std::string>& override_path, const std::filesystem::path& cache)
+{
+    auto name = override_path.value_or("qemu-system-x86_64");
+    auto path = find_in_path(name);
+    if (!path) {
+        if (override_path)
+            return fail(ErrorKind::unavailable, "UK_QEMU is set to {}, which is not an executable file", name);
+        return fail(ErrorKind::unavailable,
+                    "qemu-system-x86_64 was not found in PATH: install QEMU (Debian/Ubuntu: apt-get install "
+                    "qemu-system-x86) or point UK_QEMU at it");
+    }
+    auto key = fingerprint(*path);
+    auto cache_file = cache / "qemu-version.json";
+    auto line = cached_version(cache_file, key);
+    if (!line) {
+        auto asked = ask_version(*path);
+        if (!asked)
+            return fail(asked.error());
+        line = *asked;
+        // A cache that cannot be written only costs the next run the same 0.1 s.
+        std::error_code ec;
+        std::filesystem::create_directories(cache, ec);
+        (void)write_file_atomically(cache_file, as_bytes(nlohmann::json{{"binary", key}, {"version_line", *line}}.dump()));
+    }
+    auto binary = parse_qemu_version(*line);
+    if (!binary)
+        return fail(ErrorKind::unavailable, "{} did not say which QEMU version it is; is it really QEMU?", path->string());
+    binary->path = *path;
+    if (binary->major < minimum_qemu_major || (binary->major == minimum_qemu_major && binary->minor < minimum_qemu_minor))
+        return fail(ErrorKind::unavailable, "QEMU {} at {} is too old: uk needs {}.{} or newer (tested with 7.2)",
+                    binary->version, path->string(), minimum_qemu_major, minimum_qemu_minor);
+    return *binary;
+}
+
+Result<AcceleratorChoice> parse_accelerator(const std::string& name)
+{
+    if (name == "auto")
+        return AcceleratorChoice::automatic;
+    if (name == "kvm")
+        return AcceleratorChoice::kvm;
+    if (name == "tcg")
+        return AcceleratorChoice::tcg;
+    return fail(ErrorKind::usage, "unknown accelerator \"{}\": use auto, kvm or tcg", name);
+}
+
+Result<AcceleratorDecision> choose_accelerator(AcceleratorChoice choice, const std::filesystem::path& kvm_device)
+{
+    if (choice == AcceleratorChoice::tcg)
+        return AcceleratorDecision{Accelerator::tcg, {}};
+    int fd = ::open(kvm_device.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+        ::close(fd);
+        return AcceleratorDecision{Accelerator::kvm, {}};
+    }
+    int error = errno;
+    std::string why;
+    if (error == ENOENT)
+        why = fmt::format("KVM is not available here ({} does not exist: no hardware virtualisation, or the kvm "
+                          "module is not loaded)",
+                          kvm_device.string());
+    else if (error == EACCES || error == EPERM)
+        why = fmt::format("you may not use {} (permission denied): add yourself to its group, e.g. "
+                          "sudo usermod -aG kvm $USER, then log in again",
+                          kvm_device.string());
+    else
+        why = fmt::format("cannot open {}: {}", kvm_device.string(), std::strerror(error));
+    if (choice == AcceleratorChoice::kvm)
+        return fail(ErrorKind::unavailable, "--accel kvm: {}", why);
+    return AcceleratorDecision{Accelerator::tcg, why + "; running under TCG emulation, 10-50x slower"};
+}
+
+} // namespace uk::hypervisor

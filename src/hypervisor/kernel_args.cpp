@@ -1,0 +1,32 @@
+#include "hypervisor/kernel_args.hpp"
+
+namespace uk::hypervisor {
+
+GuestAddress user_network_address() { return {"10.0.2.15", "10.0.2.2", "255.255.255.0", "10.0.2.3"}; }
+
+std::string guest_kernel_args(const GuestBoot& boot)
+{
+    std::string args = "console=ttyS0";
+    args += boot.verbose ? " loglevel=7" : " quiet";
+    args += " root=PARTUUID=" + boot.root_partuuid + " rootfstype=squashfs ro rootwait init=/sbin/uk-init";
+    args += " panic=-1 tsc=reliable sysctl.vm.overcommit_memory=1";
+    if (boot.machine == Machine::microvm)
+        args += " pci=off";
+    if (boot.accelerator == Accelerator::tcg) {
+        if (boot.tsc_khz)
+            args += " tsc_early_khz=" + std::to_string(*boot.tsc_khz);
+        // QEMU's emulated local APIC timer counts at 1 GHz.
+        if (boot.kernel_hz && *boot.kernel_hz > 0)
+            args += " lapic_timer_period=" + std::to_string(1'000'000'000u / *boot.kernel_hz);
+    }
+    if (boot.address) {
+        const auto& a = *boot.address;
+        // ip=<client>:<server>:<gateway>:<netmask>:<hostname>:<device>:<autoconf>:<dns0>
+        args += " ip=" + a.address + "::" + a.gateway + ":" + a.netmask + "::eth0:off:" + a.dns;
+    } else {
+        args += " ip=off";
+    }
+    return args;
+}
+
+} // namespace uk::hypervisor

@@ -1,0 +1,37 @@
+// The guest kernel's command line (docs/guest.md explains every argument).
+#pragma once
+
+#include "hypervisor/qemu_command.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace uk::hypervisor {
+
+// A static IPv4 configuration for eth0, applied by the kernel (ip=).
+struct GuestAddress {
+    std::string address;
+    std::string gateway;
+    std::string netmask;
+    std::string dns;
+};
+
+// QEMU user networking's fixed plan: guest 10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3.
+GuestAddress user_network_address();
+
+struct GuestBoot {
+    Machine machine = Machine::microvm;
+    Accelerator accelerator = Accelerator::tcg;
+    std::string root_partuuid;
+    std::optional<GuestAddress> address;
+    // TCG only: the host TSC rate, and the kernel's HZ when it is uk's own kernel (whose
+    // lapic_timer_period parameter needs it).
+    std::optional<std::uint32_t> tsc_khz;
+    std::optional<unsigned> kernel_hz;
+    bool verbose = false;
+};
+
+std::string guest_kernel_args(const GuestBoot& boot);
+
+} // namespace uk::hypervisor

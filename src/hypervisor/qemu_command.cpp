@@ -1,0 +1,98 @@
+#include "hypervisor/qemu_command.hpp"
+
+#include <cctype>
+#include <string_view>
+
+namespace uk::hypervisor {
+namespace {
+
+std::string forward_rule(const PortForward& f)
+{
+    // hostfwd=[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport
+    return std::string(f.protocol == Protocol::tcp ? "tcp" : "udp") + ":" + f.host_address + ":" +
+           std::to_string(f.host_port) + "-:" + std::to_string(f.guest_port);
+}
+
+} // namespace
+
+std::string escape_option_value(const std::string& value)
+{
+    std::string out;
+    for (char c : value) {
+        out += c;
+        if (c == ',')
+            out += ',';
+    }
+    return out;
+}
+
+std::vector<std::string> qemu_argv(const QemuConfig& c)
+{
+    bool microvm = c.machine == Machine::microvm;
+    // microvm devices sit on virtio-mmio ("-device"), q35 ones on PCI ("-pci"); on q35 an
+    // empty romfile stops SeaBIOS from loading the iPXE option ROM of virtio-net.
+    auto device = [&](const std::string& kind) { return kind + (microvm ? "-device" : "-pci"); };
+
+    std::vector<std::string> argv{c.binary.string()};
+    auto add = [&](std::initializer_list<std::string> items) { argv.insert(argv.end(), items); };
+
+    // The legacy PIT and PIC only slow a microvm guest down: its kernel uses the TSC and
+    // the local APIC. The RTC stays: it is where the guest's wall-clock time comes from.
+    add({"-machine", microvm ? "microvm,acpi=on,pit=off,pic=off,rtc=on" : "q35"});
+    add({"-accel", c.accelerator == Accelerator::kvm ? "kvm" : "tcg"});
+    add({"-cpu", c.accelerator == Accelerator::kvm ? "host" : "max"});
+    add({"-m", std::to_string(c.memory_mib) + "M"});
+    add({"-smp", std::to_string(c.cpus)});
+    add({"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"});
+    if (!c.kernel.empty())
+        add({"-kernel", c.kernel.string(), "-append", c.kernel_args});
+
+    for (std::size_t i = 0; i < c.drives.size(); i++) {
+        const auto& d = c.drives[i];
+        auto id = "disk" + std::to_string(i);
+        add({"-drive", "id=" + id + ",file=" + escape_option_value(d.file.string()) + ",format=raw,if=none" +
+                           (d.read_only ? ",readonly=on" : "")});
+        add({"-device", device("virtio-blk") + ",drive=" + id});
+    }
+
+    if (const auto* user = std::get_if<UserNetwork>(&c.network)) {
+        std::string netdev = "user,id=net0";
+        for (const auto& f : user->forwards)
+            netdev += ",hostfwd=" + forward_rule(f);
+        add({"-netdev", netdev});
+        add({"-device", device("virtio-net") + ",netdev=net0" + (microvm ? "" : ",romfile=")});
+    }
+    // Entropy at boot: without it Node.js waits about 2 s for the kernel's random pool.
+    add({"-device", device("virtio-rng")});
+
+    // The console goes to QEMU's stdout, which uk reads; signal=off so that QEMU never
+    // treats its input as a terminal's.
+    add({"-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console"});
+    if (!c.qmp_socket.empty())
+        add({"-chardev", "socket,id=qmp,path=" + escape_option_value(c.qmp_socket.string()) + ",server=on,wait=off",
+             "-mon", "chardev=qmp,mode=control"});
+    return argv;
+}
+
+std::string shell_quote(const std::vector<std::string>& argv)
+{
+    std::string line;
+    for (const auto& arg : argv) {
+        if (!line.empty())
+            line += ' ';
+        bool plain = !arg.empty();
+        for (char c : arg)
+            plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_./=:,+@%").find(c) != std::string_view::npos);
+        if (plain) {
+            line += arg;
+            continue;
+        }
+        line += '\'';
+        for (char c : arg)
+            line += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        line += '\'';
+    }
+    return line;
+}
+
+} // namespace uk::hypervisor

@@ -1,0 +1,62 @@
+// A typed description of a QEMU virtual machine and the argv that starts it. Pure: no
+// I/O, so every option is checked by golden-argv unit tests.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace uk::hypervisor {
+
+enum class Machine {
+    microvm, // virtio-mmio, no PCI, no firmware: the fastest direct boot
+    q35,     // PCI(e), what firmware boot and most clouds look like
+};
+
+enum class Accelerator { kvm, tcg };
+
+enum class Protocol { tcp, udp };
+
+struct PortForward {
+    Protocol protocol = Protocol::tcp;
+    std::string host_address = "127.0.0.1";
+    std::uint16_t host_port = 0;
+    std::uint16_t guest_port = 0;
+};
+
+struct UserNetwork {
+    std::vector<PortForward> forwards;
+};
+struct NoNetwork {};
+using Network = std::variant<UserNetwork, NoNetwork>;
+
+struct Drive {
+    std::filesystem::path file;
+    bool read_only = false;
+};
+
+struct QemuConfig {
+    std::filesystem::path binary = "qemu-system-x86_64";
+    Machine machine = Machine::microvm;
+    Accelerator accelerator = Accelerator::tcg;
+    std::uint32_t memory_mib = 128;
+    unsigned cpus = 1;
+    std::filesystem::path kernel;
+    std::string kernel_args;
+    std::vector<Drive> drives;
+    Network network = UserNetwork{};
+    std::filesystem::path qmp_socket;
+};
+
+std::vector<std::string> qemu_argv(const QemuConfig& config);
+
+// QEMU's escaping inside "key=value,..." option strings: a comma is written twice.
+std::string escape_option_value(const std::string& value);
+
+// The argv as one line a POSIX shell reads back into the same argv (for --dry-run).
+std::string shell_quote(const std::vector<std::string>& argv);
+
+} // namespace uk::hypervisor

@@ -1,0 +1,34 @@
+// A minimal client for QEMU's machine protocol (QMP) on a Unix socket: connect, leave
+// negotiation mode, run a command and wait for its answer.
+#pragma once
+
+#include "core/error.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+namespace uk::hypervisor {
+
+class QmpClient {
+public:
+    static Result<QmpClient> connect(const std::filesystem::path& socket, std::chrono::milliseconds timeout);
+
+    QmpClient(QmpClient&& other) noexcept;
+    QmpClient& operator=(QmpClient&&) = delete;
+    QmpClient(const QmpClient&) = delete;
+    QmpClient& operator=(const QmpClient&) = delete;
+    ~QmpClient();
+
+    // Runs a command without arguments ("system_powerdown", "quit"); events are skipped.
+    Status execute(const std::string& command, std::chrono::milliseconds timeout);
+
+private:
+    explicit QmpClient(int fd) : fd_(fd) {}
+    Result<std::string> read_line(std::chrono::steady_clock::time_point deadline);
+
+    int fd_ = -1;
+    std::string buffer_;
+};
+
+} // namespace uk::hypervisor

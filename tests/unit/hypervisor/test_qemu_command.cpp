@@ -1,0 +1,96 @@
+#include "hypervisor/qemu_command.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace uk::hypervisor;
+
+namespace {
+
+QemuConfig microvm_config()
+{
+    QemuConfig config;
+    config.binary = "/usr/bin/qemu-system-x86_64";
+    config.machine = Machine::microvm;
+    config.accelerator = Accelerator::tcg;
+    config.memory_mib = 64;
+    config.cpus = 2;
+    config.kernel = "/cache/vmlinux";
+    config.kernel_args = "console=ttyS0 quiet";
+    config.drives = {{.file = "/images/server.img", .read_only = true}};
+    config.network = UserNetwork{{{Protocol::tcp, "127.0.0.1", 18080, 8080}, {Protocol::udp, "0.0.0.0", 5353, 53}}};
+    config.qmp_socket = "/state/server/qmp.sock";
+    return config;
+}
+
+} // namespace
+
+TEST_CASE("qemu: the microvm command line, argument by argument", "[unit][hypervisor]")
+{
+    std::vector<std::string> expected{
+        "/usr/bin/qemu-system-x86_64",
+        "-machine", "microvm,acpi=on,pit=off,pic=off,rtc=on",
+        "-accel", "tcg",
+        "-cpu", "max",
+        "-m", "64M",
+        "-smp", "2",
+        "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+        "-kernel", "/cache/vmlinux",
+        "-append", "console=ttyS0 quiet",
+        "-drive", "id=disk0,file=/images/server.img,format=raw,if=none,readonly=on",
+        "-device", "virtio-blk-device,drive=disk0",
+        "-netdev", "user,id=net0,hostfwd=tcp:127.0.0.1:18080-:8080,hostfwd=udp:0.0.0.0:5353-:53",
+        "-device", "virtio-net-device,netdev=net0",
+        "-device", "virtio-rng-device",
+        "-chardev", "stdio,id=console,signal=off",
+        "-serial", "chardev:console",
+        "-chardev", "socket,id=qmp,path=/state/server/qmp.sock,server=on,wait=off",
+        "-mon", "chardev=qmp,mode=control",
+    };
+    CHECK(qemu_argv(microvm_config()) == expected);
+}
+
+TEST_CASE("qemu: q35 uses PCI devices, no iPXE ROM, and KVM with the host CPU", "[unit][hypervisor]")
+{
+    auto config = microvm_config();
+    config.machine = Machine::q35;
+    config.accelerator = Accelerator::kvm;
+    config.network = UserNetwork{};
+    auto argv = qemu_argv(config);
+    auto after = [&](const std::string& flag, std::size_t nth = 0) {
+        for (std::size_t i = 0; i + 1 < argv.size(); i++)
+            if (argv[i] == flag && nth-- == 0)
+                return argv[i + 1];
+        return std::string("<missing>");
+    };
+    CHECK(after("-machine") == "q35");
+    CHECK(after("-accel") == "kvm");
+    CHECK(after("-cpu") == "host");
+    CHECK(after("-device", 0) == "virtio-blk-pci,drive=disk0");
+    CHECK(after("-netdev") == "user,id=net0");
+    CHECK(after("-device", 1) == "virtio-net-pci,netdev=net0,romfile=");
+    CHECK(after("-device", 2) == "virtio-rng-pci");
+}
+
+TEST_CASE("qemu: paths with spaces stay one argument and commas are doubled inside options", "[unit][hypervisor]")
+{
+    auto config = microvm_config();
+    config.kernel = "/home/a user/cache,1/vmlinux";
+    config.drives = {{.file = "/home/a user/my images/web,v2.img", .read_only = false}};
+    config.qmp_socket = "/run/uk, state/qmp.sock";
+    config.network = NoNetwork{};
+    auto argv = qemu_argv(config);
+    // -kernel takes a plain path: no escaping.
+    CHECK(std::find(argv.begin(), argv.end(), "/home/a user/cache,1/vmlinux") != argv.end());
+    CHECK(std::find(argv.begin(), argv.end(), "id=disk0,file=/home/a user/my images/web,,v2.img,format=raw,if=none") !=
+          argv.end());
+    CHECK(std::find(argv.begin(), argv.end(), "socket,id=qmp,path=/run/uk,, state/qmp.sock,server=on,wait=off") !=
+          argv.end());
+    CHECK(std::find(argv.begin(), argv.end(), "-netdev") == argv.end());
+}
+
+TEST_CASE("qemu: --dry-run's line reads back into the same argv", "[unit][hypervisor]")
+{
+    CHECK(shell_quote({"qemu", "-append", "console=ttyS0 quiet", "it's", "a,b", ""}) ==
+          "qemu -append 'console=ttyS0 quiet' 'it'\\''s' a,b ''");
+    CHECK(escape_option_value("a,b,,c") == "a,,b,,,,c");
+}
