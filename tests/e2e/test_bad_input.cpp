@@ -1,0 +1,88 @@
+// Every bad input: one clear line on stderr, a documented status, nothing left behind.
+#include "e2e/uk_cli.hpp"
+#include "support/ports.hpp"
+#include "support/tools.hpp"
+
+#include <catch2/catch.hpp>
+
+using uk::test::UkCli;
+
+namespace {
+
+void check_one_error_line(const uk::test::UkResult& result, int status, const std::string& message)
+{
+    INFO(result.err);
+    CHECK(result.status == status);
+    REQUIRE(result.error_lines().size() == 1);
+    CHECK(result.error_lines()[0] == "uk: error: " + message);
+}
+
+} // namespace
+
+TEST_CASE("a file that is not a program: one line, status 65, no image", "[e2e]")
+{
+    UkCli uk;
+    auto notes = uk.work() / "notes.txt";
+    uk::test::write_text(notes, "shopping list\n");
+    check_one_error_line(uk.run({"build", notes.string()}), 65,
+                         notes.string() + " is not an ELF executable: uk packs compiled x86-64 Linux programs");
+    check_one_error_line(uk.run({"run", notes.string(), "-p", "18080"}), 65,
+                         notes.string() + " is neither an x86-64 Linux program nor a uk image");
+    CHECK(uk.images().empty());
+    CHECK(uk.running_qemus().empty());
+}
+
+TEST_CASE("a port already in use: one line, status 69, no image and no VM", "[e2e]")
+{
+    UkCli uk;
+    uk::test::ListeningPort listening;
+    auto port = std::to_string(listening.port());
+    auto result = uk.run({"run", UK_TEST_GO_SERVER, "-p", port + ":8080"});
+    check_one_error_line(result, 69,
+                         "port 127.0.0.1:" + port +
+                             "/tcp is already in use on this machine: stop what uses it or publish another port (-p "
+                             "OTHER:8080)");
+    CHECK(uk.images().empty());
+    CHECK(uk.running_qemus().empty());
+}
+
+TEST_CASE("usage mistakes: one line, status 2", "[e2e]")
+{
+    UkCli uk;
+    check_one_error_line(uk.run({"run", UK_TEST_PROBE, "--mem", "16M"}), 2,
+                         "--mem 16M is below the 32M that uk's kernel needs to boot: give --mem 32M or more");
+    check_one_error_line(uk.run({"run", UK_TEST_PROBE, "--mem", "lots"}), 2,
+                         "--mem \"lots\" is not a memory size: expected a number with K, M or G, like \"128M\"");
+    check_one_error_line(uk.run({"run", UK_TEST_PROBE, "-p", "http"}), 2,
+                         "-p http: \"http\" is not a port from 1 to 65535; expected [IP:]HOST[:GUEST][/tcp|/udp], "
+                         "e.g. -p 8080 or -p 8080:80");
+    check_one_error_line(uk.run({"run", UK_TEST_PROBE, "--accel", "hvf"}), 2,
+                         "unknown accelerator \"hvf\": use auto, kvm or tcg");
+    check_one_error_line(uk.run({"build", UK_TEST_PROBE, "-n", "Bad Name"}), 2,
+                         "image name \"Bad Name\" is not valid: use 1 to 64 lower-case letters, digits, '.', '_' or "
+                         "'-', starting with a letter or digit");
+    check_one_error_line(uk.run({"build"}), 2, "PROGRAM is required (see 'uk build --help')");
+    check_one_error_line(uk.run({"frobnicate"}), 2, "The following argument was not expected: frobnicate (see 'uk --help')");
+    CHECK(uk.images().empty());
+}
+
+TEST_CASE("things that do not exist: one line, status 66", "[e2e]")
+{
+    UkCli uk;
+    auto missing = uk.work() / "server";
+    check_one_error_line(uk.run({"build", missing.string()}), 66, "program " + missing.string() + " does not exist");
+    check_one_error_line(uk.run({"run", "nothing-here"}), 66,
+                         "nothing-here is neither a file nor an image in " + (uk.home() / "images").string() +
+                             ": give a program or image path, or build it first with uk build");
+}
+
+TEST_CASE("QEMU missing: one line that says how to get it, status 69", "[e2e]")
+{
+    UkCli uk;
+    auto result = uk.run({"run", UK_TEST_PROBE}); // sanity: works with QEMU
+    REQUIRE(result.status == 0);
+    auto no_qemu = uk::test::run_tool({"env", "UK_HOME=" + uk.home().path().string(), "UK_QEMU=/nonexistent/qemu",
+                                       UK_TEST_BINARY, "run", UK_TEST_PROBE});
+    CHECK(no_qemu.status == 69);
+    CHECK(no_qemu.output == "uk: error: UK_QEMU is set to /nonexistent/qemu, which is not an executable file\n");
+}

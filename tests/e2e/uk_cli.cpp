@@ -1,0 +1,87 @@
+#include "e2e/uk_cli.hpp"
+
+#include "support/tools.hpp"
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace uk::test {
+
+std::vector<std::string> UkResult::error_lines() const
+{
+    std::vector<std::string> lines;
+    std::istringstream in(err);
+    for (std::string line; std::getline(in, line);)
+        lines.push_back(line);
+    return lines;
+}
+
+UkCli::UkCli() = default;
+
+UkCli::~UkCli()
+{
+    for (int pid : running_qemus())
+        ::kill(pid, SIGKILL);
+}
+
+std::vector<std::string> UkCli::argv(const std::vector<std::string>& args) const
+{
+    // env(1) gives uk exactly the environment a user's shell would, plus UK_HOME.
+    std::vector<std::string> argv{"env", "UK_HOME=" + home_.path().string(), UK_TEST_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+}
+
+UkResult UkCli::run(const std::vector<std::string>& args, std::chrono::seconds timeout)
+{
+    auto out = work_ / "run.out", err = work_ / "run.err";
+    auto process = uk::Process::spawn({.argv = argv(args), .stdin_stream = uk::DevNull{}, .stdout_stream = out,
+                                       .stderr_stream = err});
+    if (!process)
+        throw std::runtime_error(process.error().message);
+    auto status = process->wait_for(timeout);
+    if (!status)
+        process->kill();
+    return UkResult{status.value_or(-1), read_text(out), read_text(err)};
+}
+
+uk::Process UkCli::start(const std::vector<std::string>& args)
+{
+    auto process = uk::Process::spawn({.argv = argv(args), .stdin_stream = uk::DevNull{},
+                                       .stdout_stream = work_ / "started.out", .stderr_stream = work_ / "started.err"});
+    if (!process)
+        throw std::runtime_error(process.error().message);
+    return std::move(*process);
+}
+
+std::string UkCli::started_output() const { return read_text(work_ / "started.out"); }
+std::string UkCli::started_errors() const { return read_text(work_ / "started.err"); }
+
+std::vector<int> UkCli::running_qemus() const
+{
+    std::vector<int> pids;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        auto name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (cmdline.find("qemu-system") != std::string::npos && cmdline.find(home_.path().string()) != std::string::npos)
+            pids.push_back(std::stoi(name));
+    }
+    return pids;
+}
+
+std::vector<std::string> UkCli::images() const
+{
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(home_ / "images", ec))
+        names.push_back(entry.path().filename().string());
+    return names;
+}
+
+} // namespace uk::test

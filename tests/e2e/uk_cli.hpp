@@ -1,0 +1,48 @@
+// Drives the built uk executable as a user would, with its own UK_HOME, and makes sure
+// nothing it started outlives the test.
+#pragma once
+
+#include "core/process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace uk::test {
+
+struct UkResult {
+    int status = -1;
+    std::string out;
+    std::string err;
+    std::vector<std::string> error_lines() const; // stderr, line by line
+};
+
+class UkCli {
+public:
+    UkCli();
+    ~UkCli(); // kills any QEMU still running from this UK_HOME
+
+    const TempDir& home() const { return home_; }
+    const TempDir& work() const { return work_; }
+
+    // Runs uk to completion.
+    UkResult run(const std::vector<std::string>& args, std::chrono::seconds timeout = std::chrono::seconds(240));
+
+    // Starts uk in the background; stdout and stderr go to files in work().
+    uk::Process start(const std::vector<std::string>& args);
+    std::string started_output() const;
+    std::string started_errors() const;
+
+    // QEMU processes whose command line mentions this UK_HOME.
+    std::vector<int> running_qemus() const;
+    std::vector<std::string> images() const;
+
+private:
+    std::vector<std::string> argv(const std::vector<std::string>& args) const;
+    TempDir home_;
+    TempDir work_;
+};
+
+} // namespace uk::test
