@@ -9,11 +9,11 @@
 
 namespace uk::hypervisor {
 
-// A static IPv4 configuration for eth0, applied by the kernel (ip=).
+// A static IPv4 configuration for eth0, applied by uk-init (uk.ip=, uk.gw=, uk.dns=).
 struct GuestAddress {
     std::string address;
+    unsigned prefix_length = 24;
     std::string gateway;
-    std::string netmask;
     std::string dns;
 };
 

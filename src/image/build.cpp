@@ -93,12 +93,12 @@ Result<BuildResult> build_image(const BuildRequest& request)
     // Servers open many sockets; the kernel's default of 1024 is a container-era trap.
     manifest.rlimits["nofile"] = {65536, 65536};
 
-    // DNS follows the network uk run configures: the kernel's ip= autoconfiguration
-    // publishes its name servers in /proc/net/pnp, in resolv.conf's format.
+    // DNS follows the network uk run configures: uk-init writes /run/resolv.conf from
+    // the servers it is given, or from what the kernel's DHCP client found.
     for (auto [path, text] : {std::pair{"/etc/hosts", hosts}, std::pair{"/etc/passwd", passwd}, std::pair{"/etc/group", group}})
         if (auto added = tree.add_bytes(path, text); !added)
             return fail(added.error());
-    if (auto added = tree.add_symlink("/etc/resolv.conf", "/proc/net/pnp"); !added)
+    if (auto added = tree.add_symlink("/etc/resolv.conf", "/run/resolv.conf"); !added)
         return fail(added.error());
     std::error_code ec;
     if (std::filesystem::is_regular_file(request.ca_bundle, ec)) {

@@ -9,7 +9,6 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 static int failed(char *error, size_t size, const char *format, ...)
@@ -67,7 +66,10 @@ static int mount_at(const char *source, const char *target, const char *type, un
 
 /* The squashfs root stays read-only underneath; a tmpfs on top takes the writes, as a
  * container's writable layer does. /tmp is only a scratch mount point here: the new root
- * gets its own /tmp afterwards. */
+ * gets its own /tmp afterwards. The overlay is moved over / and entered with chroot, as
+ * switch_root does: pivot_root would need the old root unmounted afterwards, and that
+ * unmount waits for an RCU grace period (tens of ms at HZ=100 under emulation). The old
+ * root stays mounted underneath anyway: it is the overlay's lower layer. */
 static int make_root_writable(char *error, size_t size)
 {
     static const char *const scratch = "/tmp";
@@ -78,12 +80,8 @@ static int make_root_writable(char *error, size_t size)
     if (mount_at("overlay", "/tmp/root", "overlay", 0, "lowerdir=/,upperdir=/tmp/upper,workdir=/tmp/work", 0,
                  error, size) < 0)
         return -1;
-    /* pivot_root(".", ".") stacks the old root on the new one; detaching it leaves the
-     * overlay as /. The overlay keeps its own references to both layers. */
-    if (chdir("/tmp/root") < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+    if (chdir("/tmp/root") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0)
         return failed(error, size, "cannot switch to the writable root");
-    if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
-        return failed(error, size, "cannot detach the read-only root");
     return 0;
 }
 
@@ -101,7 +99,8 @@ int setup_root(int readonly_root, char *error, size_t size)
         mount_at("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", create, error, size) < 0)
         return -1;
     if (mount_at("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 1, error, size) < 0 ||
-        mount_at("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", create, error, size) < 0)
+        mount_at("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", create, error, size) < 0 ||
+        mount_at("run", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", create, error, size) < 0)
         return -1;
     /* What programs expect beside the device nodes, as every container runtime provides. */
     static const char *const links[][2] = {

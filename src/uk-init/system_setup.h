@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 /* Unless readonly_root, puts a writable overlay (tmpfs upper) over the squashfs root and
- * makes it /. Then mounts /proc, /sys, /dev, /dev/shm and /tmp. */
+ * makes it /. Then mounts /proc, /sys, /dev, /dev/shm, /tmp and /run. */
 int setup_root(int readonly_root, char *error, size_t error_size);
 
 /* The mounts the manifest lists, in order; missing targets are created when possible. */

@@ -38,8 +38,9 @@ std::filesystem::path write_kernel(const std::filesystem::path& folder)
 
 GuestRoot::GuestRoot(const TempDir& dir) : folder_(dir / "root"), image_(dir / "root.squashfs")
 {
-    for (const char* d : {"proc", "sys", "dev", "tmp", "etc/uk", "sbin"})
+    for (const char* d : {"proc", "sys", "dev", "tmp", "run", "etc/uk", "sbin"})
         std::filesystem::create_directories(folder_ / d);
+    std::filesystem::create_symlink("/run/resolv.conf", folder_ / "etc/resolv.conf");
     write_bytes(folder_ / "sbin/uk-init", uk::guest::init_program(), std::filesystem::perms(0755));
 }
 
@@ -71,8 +72,9 @@ GuestVm::GuestVm(const TempDir& dir, const std::filesystem::path& root_image, co
     : console_log_(dir / "console.log"), monitor_socket_(dir / "monitor.sock")
 {
     std::string kernel_args = "console=ttyS0 root=/dev/vda rootfstype=squashfs ro init=/sbin/uk-init panic=-1 "
-                              "quiet pci=off tsc=reliable sysctl.vm.overcommit_memory=1 "
-                              "ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off";
+                              "quiet pci=off tsc=reliable sysctl.vm.overcommit_memory=1 ";
+    kernel_args += options.kernel_ip_config ? "ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off:10.0.2.3"
+                                            : "ip=off uk.ip=10.0.2.15/24 uk.gw=10.0.2.2 uk.dns=10.0.2.3";
     if (auto khz = uk::hypervisor::host_tsc_khz())
         kernel_args += " tsc_early_khz=" + std::to_string(*khz);
     // QEMU's emulated local APIC timer counts at 1 GHz (see patches/ in kernel-prebuilt).

@@ -35,6 +35,9 @@ private:
 struct GuestOptions {
     std::string memory = "64M";
     std::vector<std::pair<std::uint16_t, std::uint16_t>> tcp_forwards; // host → guest
+    // How the guest gets 10.0.2.15: from uk-init (uk.ip=, what uk run does) or from the
+    // kernel's own IP autoconfiguration (ip=).
+    bool kernel_ip_config = false;
     std::string extra_kernel_args;
 };
 

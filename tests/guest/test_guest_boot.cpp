@@ -101,6 +101,7 @@ TEST_CASE("uk-init sets up a writable root, /tmp, /dev/shm, /proc, /sys and the 
     INFO(console);
     REQUIRE(status == 0);
     CHECK(contains(console, "probe: hostname=probe-host\n"));
+    CHECK(contains(console, "probe: resolv.conf: nameserver 10.0.2.3\n"));
     CHECK_FALSE(contains(console, "FAILED"));
     CHECK(contains(console, "uk-init: exit status 0\n"));
 }

@@ -1,5 +1,5 @@
 // The guest serving HTTP: a static Go server (Debian's Go, CGO off) behind QEMU user
-// networking, its address from the kernel's ip= autoconfiguration.
+// networking, its address from the kernel's ip= autoconfiguration or from uk-init.
 #include "guest/guest_vm.hpp"
 #include "support/http.hpp"
 #include "support/ports.hpp"
@@ -11,14 +11,15 @@ using nlohmann::json;
 
 namespace {
 
-void serve_go_server(const std::string& memory)
+void serve_go_server(const std::string& memory, bool kernel_ip_config)
 {
     uk::test::TempDir dir;
     uk::test::GuestRoot root(dir);
     root.add_file("/server", UK_TEST_GO_SERVER);
     root.set_manifest({{"version", 1}, {"program", "/server"}, {"env", {{"PORT", "8080"}}}});
     auto port = uk::test::free_tcp_port();
-    uk::test::GuestVm vm(dir, root.pack(), {.memory = memory, .tcp_forwards = {{port, 8080}}});
+    uk::test::GuestVm vm(dir, root.pack(),
+                         {.memory = memory, .tcp_forwards = {{port, 8080}}, .kernel_ip_config = kernel_ip_config});
     auto response = uk::test::wait_for_http_ok("127.0.0.1", port, "/", 120s);
     INFO(vm.console());
     REQUIRE(response);
@@ -30,12 +31,12 @@ void serve_go_server(const std::string& memory)
 
 } // namespace
 
-TEST_CASE("a static Go server answers HTTP through a forwarded port", "[guest]")
+TEST_CASE("a static Go server answers HTTP through a forwarded port (kernel ip= autoconfiguration)", "[guest]")
 {
-    serve_go_server("64M");
+    serve_go_server("64M", true);
 }
 
-TEST_CASE("the kernel boots with 32 MiB and serves the Go server", "[guest]")
+TEST_CASE("the kernel boots with 32 MiB and serves the Go server (address set by uk-init)", "[guest]")
 {
-    serve_go_server("32M");
+    serve_go_server("32M", false);
 }

@@ -52,6 +52,13 @@ static int check_guest(void)
     ok &= check("sys", access("/sys/kernel", F_OK) == 0);
     ok &= check("dev-null", writable("/dev/null"));
     ok &= check("dev-fd", access("/dev/fd/1", F_OK) == 0);
+    ok &= check("writable-run", writable("/run/probe"));
+    FILE *resolv = fopen("/etc/resolv.conf", "r");
+    char line[128];
+    while (resolv && fgets(line, sizeof line, resolv))
+        printf("probe: resolv.conf: %s", line);
+    if (resolv)
+        fclose(resolv);
     fflush(stdout);
     return ok ? 0 : 1;
 }
