@@ -36,9 +36,8 @@ std::vector<std::string> qemu_argv(const QemuConfig& c)
     std::vector<std::string> argv{c.binary.string()};
     auto add = [&](std::initializer_list<std::string> items) { argv.insert(argv.end(), items); };
 
-    // The legacy PIT and PIC only slow a microvm guest down: its kernel uses the TSC and
-    // the local APIC. The RTC stays: it is where the guest's wall-clock time comes from.
-    add({"-machine", microvm ? "microvm,acpi=on,pit=off,pic=off,rtc=on" : "q35"});
+    // ACPI on microvm: power-off and the power button that a stop presses.
+    add({"-machine", microvm ? "microvm,acpi=on" : "q35"});
     add({"-accel", c.accelerator == Accelerator::kvm ? "kvm" : "tcg"});
     add({"-cpu", c.accelerator == Accelerator::kvm ? "host" : "max"});
     add({"-m", std::to_string(c.memory_mib) + "M"});

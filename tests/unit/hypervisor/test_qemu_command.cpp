@@ -28,7 +28,7 @@ TEST_CASE("qemu: the microvm command line, argument by argument", "[unit][hyperv
 {
     std::vector<std::string> expected{
         "/usr/bin/qemu-system-x86_64",
-        "-machine", "microvm,acpi=on,pit=off,pic=off,rtc=on",
+        "-machine", "microvm,acpi=on",
         "-accel", "tcg",
         "-cpu", "max",
         "-m", "64M",
