@@ -252,12 +252,13 @@ Result<int> run(const RunOptions& options, const Context& context)
     if (!outcome)
         return fail(outcome.error());
     auto status = outcome_to_status(*outcome, instance / "console.log");
-    // A run that ended as it should leaves nothing behind; a failed one keeps its log.
+    // An attached run leaves nothing behind, except the console log of a guest that
+    // failed: the error message gives its path.
     std::error_code ec;
-    if (outcome->program_status)
-        std::filesystem::remove_all(instance, ec);
-    else
+    if (!status && status.error().kind == ErrorKind::guest_failed)
         std::filesystem::remove(instance / "qmp.sock", ec);
+    else
+        std::filesystem::remove_all(instance, ec);
     return status;
 }
 

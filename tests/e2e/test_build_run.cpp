@@ -34,6 +34,7 @@ TEST_CASE("uk build, then uk run serves HTTP; Ctrl-C stops it and leaves no QEMU
     CHECK(*status == 0);
     CHECK(uk.started_output().find("go-server: got terminated, shutting down") != std::string::npos);
     CHECK(uk.running_qemus().empty());
+    CHECK(uk.instances().empty());
 }
 
 TEST_CASE("uk run PROGRAM builds first, and the program's exit status is uk's", "[e2e]")
@@ -49,6 +50,7 @@ TEST_CASE("uk run PROGRAM builds first, and the program's exit status is uk's", 
     CHECK(result.out.find("reboot:") == std::string::npos);
     CHECK(uk.images() == std::vector<std::string>{"probe.img"});
     CHECK(uk.running_qemus().empty());
+    CHECK(uk.instances().empty());
 }
 
 TEST_CASE("a program killed in the guest comes back as 128 + its signal", "[e2e]")
@@ -56,6 +58,7 @@ TEST_CASE("a program killed in the guest comes back as 128 + its signal", "[e2e]
     UkCli uk;
     auto result = uk.run({"run", UK_TEST_PROBE, "-a", "kill-self"});
     CHECK(result.status == 137);
+    CHECK(uk.instances().empty());
 }
 
 TEST_CASE("uk run --dry-run prints the QEMU command line and starts nothing", "[e2e]")
@@ -70,4 +73,24 @@ TEST_CASE("uk run --dry-run prints the QEMU command line and starts nothing", "[
     CHECK(result.out.find("hostfwd=tcp:127.0.0.1:18080-:8080") != std::string::npos);
     CHECK(result.out.find("init=/sbin/uk-init") != std::string::npos);
     CHECK(uk.running_qemus().empty());
+}
+
+TEST_CASE("a program that ignores SIGTERM: a second Ctrl-C stops the VM at once, status 130", "[e2e]")
+{
+    UkCli uk;
+    auto run = uk.start({"run", UK_TEST_PROBE, "-a", "ignore-term"});
+    for (int i = 0; i < 1200 && uk.started_output().find("probe: waiting") == std::string::npos; i++)
+        std::this_thread::sleep_for(100ms);
+    REQUIRE(uk.started_output().find("probe: waiting") != std::string::npos);
+    run.send_signal(SIGINT);
+    // The first Ctrl-C presses the power button; uk-init would wait 10 s for the program.
+    std::this_thread::sleep_for(1s);
+    run.send_signal(SIGINT);
+    auto status = run.wait_for(60s);
+    INFO(uk.started_errors());
+    REQUIRE(status);
+    CHECK(*status == 130);
+    CHECK(uk.started_errors().find("uk: error: stopped the VM before its program exited\n") != std::string::npos);
+    CHECK(uk.running_qemus().empty());
+    CHECK(uk.instances().empty());
 }

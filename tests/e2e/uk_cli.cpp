@@ -2,6 +2,7 @@
 
 #include "support/tools.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <sstream>
@@ -75,13 +76,22 @@ std::vector<int> UkCli::running_qemus() const
     return pids;
 }
 
-std::vector<std::string> UkCli::images() const
+namespace {
+
+std::vector<std::string> names_in(const std::filesystem::path& folder)
 {
     std::vector<std::string> names;
     std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(home_ / "images", ec))
+    for (const auto& entry : std::filesystem::directory_iterator(folder, ec))
         names.push_back(entry.path().filename().string());
+    std::sort(names.begin(), names.end());
     return names;
 }
+
+} // namespace
+
+std::vector<std::string> UkCli::images() const { return names_in(home_ / "images"); }
+
+std::vector<std::string> UkCli::instances() const { return names_in(home_ / "instances"); }
 
 } // namespace uk::test

@@ -38,6 +38,7 @@ public:
     // QEMU processes whose command line mentions this UK_HOME.
     std::vector<int> running_qemus() const;
     std::vector<std::string> images() const;
+    std::vector<std::string> instances() const; // folders left in the state folder
 
 private:
     std::vector<std::string> argv(const std::vector<std::string>& args) const;
