@@ -68,7 +68,8 @@ static struct json_value *new_value(struct parser *p, enum json_type type)
     return v;
 }
 
-static int append(struct parser *p, struct json_value *container, char *key, struct json_value *item)
+static int append(struct parser *p, struct json_value *container, char *key, int key_line, int key_column,
+                  struct json_value *item)
 {
     size_t n = container->count + 1;
     struct json_value **items = realloc(container->items, n * sizeof *items);
@@ -77,10 +78,19 @@ static int append(struct parser *p, struct json_value *container, char *key, str
     container->items = items;
     if (container->type == JSON_OBJECT) {
         char **keys = realloc(container->keys, n * sizeof *keys);
-        if (!keys)
+        if (keys)
+            container->keys = keys;
+        int *lines = realloc(container->key_lines, n * sizeof *lines);
+        if (lines)
+            container->key_lines = lines;
+        int *columns = realloc(container->key_columns, n * sizeof *columns);
+        if (columns)
+            container->key_columns = columns;
+        if (!keys || !lines || !columns)
             return fail(p, "out of memory");
-        container->keys = keys;
         keys[n - 1] = key;
+        lines[n - 1] = key_line;
+        columns[n - 1] = key_column;
     }
     items[n - 1] = item;
     container->count = n;
@@ -309,26 +319,28 @@ static struct json_value *parse_container(struct parser *p, enum json_type type)
     }
     for (;;) {
         char *key = NULL;
+        int key_line = 0, key_column = 0;
         skip_space(p);
         if (type == JSON_OBJECT) {
             if (peek(p) != '"') {
-                fail(p, "expected a member name in double quotes");
+                fail(p, "expected a field name in double quotes");
                 goto error;
             }
-            int key_line = p->line, key_column = p->column;
+            key_line = p->line;
+            key_column = p->column;
             if (!(key = read_string(p)))
                 goto error;
             if (json_member(v, key)) {
                 p->line = key_line;
                 p->column = key_column;
-                fail(p, "member \"%s\" appears twice", key);
+                fail(p, "field \"%s\" appears twice", key);
                 free(key);
                 goto error;
             }
             skip_space(p);
             if (peek(p) != ':') {
                 free(key);
-                fail(p, "expected ':' after the member name");
+                fail(p, "expected ':' after the field name");
                 goto error;
             }
             advance(p);
@@ -338,7 +350,7 @@ static struct json_value *parse_container(struct parser *p, enum json_type type)
             free(key);
             goto error;
         }
-        if (append(p, v, key, item) < 0) {
+        if (append(p, v, key, key_line, key_column, item) < 0) {
             free(key);
             json_free(item);
             goto error;
@@ -450,6 +462,8 @@ void json_free(struct json_value *value)
     }
     free(value->items);
     free(value->keys);
+    free(value->key_lines);
+    free(value->key_columns);
     free(value->string);
     free(value);
 }

@@ -25,10 +25,13 @@ struct json_value {
     long long integer;
     /* Strings: NUL-terminated; strings holding \u0000 are rejected by the parser. */
     char *string;
-    /* Arrays use items; objects use keys and items side by side, in document order. */
+    /* Arrays use items; objects use keys and items side by side, in document order, and
+     * key_lines/key_columns say where each key starts. */
     size_t count;
     struct json_value **items;
     char **keys;
+    int *key_lines;
+    int *key_columns;
 };
 
 struct json_error {

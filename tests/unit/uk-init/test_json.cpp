@@ -68,10 +68,10 @@ TEST_CASE("json: integers are exact up to the long long range", "[unit][uk-init]
 TEST_CASE("json: malformed documents are refused with line and column", "[unit][uk-init]")
 {
     CHECK(error_of("") == "1:1: unexpected end of input");
-    CHECK(error_of("{\"a\": 1,}") == "1:9: expected a member name in double quotes");
+    CHECK(error_of("{\"a\": 1,}") == "1:9: expected a field name in double quotes");
     CHECK(error_of("[1 2]") == "1:4: expected ',' or ']'");
-    CHECK(error_of("{\"a\" 1}") == "1:6: expected ':' after the member name");
-    CHECK(error_of("{\"a\": 1, \"a\": 2}") == "1:10: member \"a\" appears twice");
+    CHECK(error_of("{\"a\" 1}") == "1:6: expected ':' after the field name");
+    CHECK(error_of("{\"a\": 1, \"a\": 2}") == "1:10: field \"a\" appears twice");
     CHECK(error_of("\"abc") == "1:5: unterminated string");
     CHECK(error_of("\"a\nb\"") == "1:3: control character in string (escape it)");
     CHECK(error_of("\"\\x\"") == "1:4: unknown escape '\\x' in string");

@@ -1,0 +1,59 @@
+// The config file: JSON with ops's field names where ops has the concept, so an ops
+// config.json works as it is, plus uk's own fields (docs/config.md lists them all).
+// Reading is strict: an unknown field, a wrong type or a bad value is an error naming
+// the file, line, column and field path, with a suggestion for near-misses.
+#pragma once
+
+#include "core/error.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace uk::config {
+
+struct RunSettings {
+    std::optional<std::string> memory;      // "128M"
+    std::optional<unsigned> cpus;
+    std::vector<std::string> ports;         // as -p takes them
+    std::vector<std::string> udp_ports;     // as -p takes them, without /udp
+    std::optional<std::string> accel;       // auto, kvm, tcg (ops's true/false map to auto/tcg)
+    std::optional<bool> verbose;
+    std::optional<std::string> image_name;  // ops: RunConfig.Imagename
+};
+
+struct Config {
+    std::filesystem::path file;             // where it was read from
+    std::filesystem::path base_dir;         // relative paths in it start here
+
+    std::optional<std::string> program;
+    std::optional<std::vector<std::string>> args;
+    std::vector<std::pair<std::string, std::string>> env; // in the file's order
+    std::vector<std::string> files;
+    std::vector<std::string> dirs;
+    std::vector<std::pair<std::string, std::string>> map_dirs; // host glob -> guest folder
+    std::vector<std::string> name_servers;
+    std::optional<std::string> base_volume_size; // the writable root's size, e.g. "64M"
+    RunSettings run;
+
+    // uk's own
+    std::optional<std::string> kernel;
+    std::optional<bool> readonly_root;
+    std::optional<std::string> compression;
+    std::optional<std::string> sysroot;
+    std::optional<bool> strip;
+
+    // ops fields uk reads but has no use for, one line each, for the CLI to print.
+    std::vector<std::string> warnings;
+};
+
+// Reads `text` as the config file `file`.
+Result<Config> parse_config(std::string_view text, const std::filesystem::path& file);
+
+// -c FILE when given (it must exist), else ./uk.json when it exists, else no config.
+Result<std::optional<Config>> load_config(const std::optional<std::filesystem::path>& explicit_file,
+                                          const std::filesystem::path& working_dir);
+
+} // namespace uk::config

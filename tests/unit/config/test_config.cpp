@@ -1,0 +1,162 @@
+// The config file: every mistake gets its own message with file, line, column and field
+// path; an ops config.json is read as it is.
+#include "config/config.hpp"
+#include "support/temp_dir.hpp"
+#include "support/tools.hpp"
+
+#include <catch2/catch.hpp>
+
+using uk::config::parse_config;
+
+namespace {
+
+std::string error_of(const std::string& text)
+{
+    auto config = parse_config(text, "uk.json");
+    REQUIRE_FALSE(config);
+    CHECK(config.error().kind == uk::ErrorKind::invalid_input);
+    return config.error().message;
+}
+
+} // namespace
+
+TEST_CASE("config: each mistake has its own message, with line, column and field path", "[unit][config]")
+{
+    struct Case {
+        const char* text;
+        const char* message;
+    };
+    const Case cases[] = {
+        {"{\"Program\": \"node\",\n \"Agrs\": [\"a\"]}", "uk.json:2:2: Agrs: unknown field; did you mean Args?"},
+        {"{\"RunConfig\": {\"Memroy\": \"64M\"}}", "uk.json:1:16: RunConfig.Memroy: unknown field; did you mean Memory?"},
+        {"{\"Colour\": \"blue\"}", "uk.json:1:2: Colour: unknown field (docs/config.md lists them)"},
+        {"{\"Program\": 7}", "uk.json:1:13: Program: expected a string, got a number"},
+        {"{\"Program\": \"\"}", "uk.json:1:13: Program: must not be empty"},
+        {"{\"Args\": \"server.js\"}", "uk.json:1:10: Args: expected an array of strings, got a string"},
+        {"{\"Args\": [\"a\",\n  1]}", "uk.json:2:3: Args[1]: expected a string, got a number"},
+        {"{\"Env\": [\"A=1\"]}", "uk.json:1:9: Env: expected an object of strings, got an array"},
+        {"{\"Env\": {\"PORT\": 8080}}", "uk.json:1:18: Env.PORT: expected a string, got a number"},
+        {"{\"Env\": {\"A=B\": \"1\"}}", "uk.json:1:17: Env.A=B: a variable name must be non-empty and hold no '='"},
+        {"{\"Files\": [\"\"]}", "uk.json:1:12: Files[0]: must not be empty"},
+        {"{\"MapDirs\": {\"assets/*\": \"assets\"}}",
+         "uk.json:1:26: MapDirs.assets/*: expected an absolute guest path, got \"assets\""},
+        {"{\"NameServers\": [\"8.8.8.8\", \"dns.google\"]}",
+         "uk.json:1:29: NameServers[1]: expected an IP address, got \"dns.google\""},
+        {"{\"BaseVolumeSz\": \"big\"}", "uk.json:1:18: BaseVolumeSz: expected a size like \"128M\", got \"big\""},
+        {"{\"ReadOnlyRoot\": \"yes\"}", "uk.json:1:18: ReadOnlyRoot: expected true or false, got a string"},
+        {"{\"Compression\": \"xz\"}",
+         "uk.json:1:17: Compression: expected \"auto\", \"zstd\", \"lz4\" or \"none\", got \"xz\""},
+        {"{\"RunConfig\": []}", "uk.json:1:15: RunConfig: expected an object, got an array"},
+        {"{\"RunConfig\": {\"Memory\": 128}}", "uk.json:1:26: RunConfig.Memory: expected a size like \"128M\", got a number"},
+        {"{\"RunConfig\": {\"CPUs\": \"2\"}}", "uk.json:1:24: RunConfig.CPUs: expected a whole number of CPUs, got a string"},
+        {"{\"RunConfig\": {\"CPUs\": 0}}", "uk.json:1:24: RunConfig.CPUs: expected 1 to 64 CPUs, got 0"},
+        {"{\"RunConfig\": {\"Ports\": \"8080\"}}", "uk.json:1:25: RunConfig.Ports: expected an array of ports, got a string"},
+        {"{\"RunConfig\": {\"Ports\": [\"8080\", \"http\"]}}",
+         "uk.json:1:34: RunConfig.Ports[1]: expected a port like \"8080\" or \"127.0.0.1:8080:80\", got \"http\""},
+        {"{\"RunConfig\": {\"UDPPorts\": [true]}}",
+         "uk.json:1:29: RunConfig.UDPPorts[0]: expected a port like \"8080\" or \"8080:80\", got a boolean"},
+        {"{\"RunConfig\": {\"Accel\": \"hvf\"}}",
+         "uk.json:1:25: RunConfig.Accel: expected \"auto\", \"kvm\" or \"tcg\", got \"hvf\""},
+        {"[]", "uk.json:1:1: expected an object, got an array"},
+        {"{\"Program\": \"node\",}", "uk.json:1:20: expected a field name in double quotes"},
+        {"{\"Program\": \"node\"", "uk.json:1:19: expected ',' or '}'"},
+        {"{\"Program\": \"node\", \"Program\": \"go\"}", "uk.json:1:21: field \"Program\" appears twice"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.text);
+        CHECK(error_of(c.text) == c.message);
+    }
+}
+
+TEST_CASE("config: an ops config.json is read as it is, ops-only settings are warned about", "[unit][config]")
+{
+    // The shape of ops's own documented examples, fields uk does not use included.
+    const char* ops = R"({
+  "Program": "node",
+  "Args": ["hi.js"],
+  "Dirs": ["myapp/static"],
+  "Files": ["hi.js"],
+  "Env": {"NODE_ENV": "production"},
+  "MapDirs": {"assets/*": "/assets"},
+  "NameServers": ["1.1.1.1"],
+  "BaseVolumeSz": "64m",
+  "Version": "20.5.0",
+  "Klibs": ["ntp"],
+  "ManifestPassthrough": {},
+  "Boot": "",
+  "RebootOnExit": false,
+  "RunConfig": {
+    "Memory": "2G",
+    "CPUs": 2,
+    "Ports": ["8083", "8084"],
+    "UDPPorts": ["5000"],
+    "Accel": true,
+    "Verbose": false,
+    "Imagename": "hi",
+    "Bridged": false,
+    "ShowDebug": true
+  },
+  "CloudConfig": {"Platform": "gcp", "ProjectID": "my-project", "BucketName": "my-bucket"}
+})";
+    auto config = parse_config(ops, "config.json");
+    REQUIRE(config);
+    CHECK(config->program == "node");
+    CHECK(config->args == std::vector<std::string>{"hi.js"});
+    CHECK(config->dirs == std::vector<std::string>{"myapp/static"});
+    CHECK(config->files == std::vector<std::string>{"hi.js"});
+    CHECK(config->env == std::vector<std::pair<std::string, std::string>>{{"NODE_ENV", "production"}});
+    CHECK(config->map_dirs == std::vector<std::pair<std::string, std::string>>{{"assets/*", "/assets"}});
+    CHECK(config->name_servers == std::vector<std::string>{"1.1.1.1"});
+    CHECK(config->base_volume_size == "64m");
+    CHECK(config->run.memory == "2G");
+    CHECK(config->run.cpus == 2u);
+    CHECK(config->run.ports == std::vector<std::string>{"8083", "8084"});
+    CHECK(config->run.udp_ports == std::vector<std::string>{"5000"});
+    CHECK(config->run.accel == "auto");
+    CHECK(config->run.verbose == false);
+    CHECK(config->run.image_name == "hi");
+    // Set ops-only fields are named, once each, with their position; empty ones are not.
+    CHECK(config->warnings == std::vector<std::string>{
+                                  "config.json:11:3: Klibs is an ops setting uk does not use; ignored",
+                                  "config.json:24:5: RunConfig.ShowDebug is an ops setting uk does not use; ignored",
+                                  "config.json:26:3: CloudConfig is an ops setting uk does not use; ignored",
+                              });
+}
+
+TEST_CASE("config: uk's own fields", "[unit][config]")
+{
+    auto config = parse_config(R"({"Program": "bin/server", "Kernel": "vmlinuz", "ReadOnlyRoot": true,
+                                   "Compression": "lz4", "Sysroot": "/srv/root", "Strip": true,
+                                   "RunConfig": {"Accel": "tcg", "Ports": [8080, "127.0.0.1:9000:90"]}})",
+                               "app/uk.json");
+    REQUIRE(config);
+    CHECK(config->base_dir == "app");
+    CHECK(config->kernel == "vmlinuz");
+    CHECK(config->readonly_root == true);
+    CHECK(config->compression == "lz4");
+    CHECK(config->sysroot == "/srv/root");
+    CHECK(config->strip == true);
+    CHECK(config->run.accel == "tcg");
+    CHECK(config->run.ports == std::vector<std::string>{"8080", "127.0.0.1:9000:90"});
+    CHECK(config->warnings.empty());
+}
+
+TEST_CASE("config: -c names a file that must exist, ./uk.json is read only when present", "[unit][config]")
+{
+    uk::test::TempDir dir;
+    auto none = uk::config::load_config(std::nullopt, dir.path());
+    REQUIRE(none);
+    CHECK_FALSE(*none);
+
+    auto missing = uk::config::load_config(std::filesystem::path("other.json"), dir.path());
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().kind == uk::ErrorKind::not_found);
+    CHECK(missing.error().message == "config file other.json does not exist");
+
+    uk::test::write_text(dir / "uk.json", R"({"Program": "./server"})");
+    auto found = uk::config::load_config(std::nullopt, dir.path());
+    REQUIRE(found);
+    REQUIRE(*found);
+    CHECK((*found)->program == "./server");
+    CHECK((*found)->base_dir == dir.path() / ".");
+}
