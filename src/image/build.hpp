@@ -1,12 +1,15 @@
 // From a program on the host to a bootable uk image: what goes into the root (the
-// program, uk-init, the manifest, /etc) and where it is written.
+// program and what it loads, the files the user asked for, uk-init, the manifest, /etc)
+// and where it is written.
 #pragma once
 
 #include "core/error.hpp"
 #include "image/disk.hpp"
+#include "image/file_tree.hpp"
 #include "image/squashfs.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -17,12 +20,28 @@
 
 namespace uk::image {
 
+// The user's own files, with ops's semantics (docs/config.md): Files and Dirs keep their
+// path (relative ones start at the root), MapDirs put a folder's contents, or a glob's
+// matches, into a guest folder.
+struct Contents {
+    std::filesystem::path base_dir = "."; // relative paths start here
+    std::vector<std::string> files;
+    std::vector<std::string> dirs;
+    std::vector<std::pair<std::string, std::string>> map_dirs; // host pattern -> guest folder
+};
+
 struct BuildRequest {
     std::filesystem::path program;
     std::string name;                                     // image name; the guest's hostname
     std::vector<std::string> args;                        // after argv[0]
     std::vector<std::pair<std::string, std::string>> env; // in order
-    Compression compression = Compression::zstd;
+    Contents contents;
+    std::filesystem::path sysroot = "/";                  // where shared libraries come from
+    std::vector<std::string> name_servers;                // empty: those of uk run's network
+    bool readonly_root = false;
+    std::optional<std::uint64_t> writable_root_mib;       // cap on what the program may write
+    bool strip = false;                                   // strip ELF files as they are packed
+    Compression compression = Compression::automatic;
     std::filesystem::path output;
     std::span<const std::byte> kernel;                    // bzImage for the boot partition
     std::span<const std::byte> init;                      // uk-init
@@ -33,10 +52,28 @@ struct BuildRequest {
     std::function<bool()> cancelled = [] { return false; };
 };
 
+// One line of `uk build --list`.
+struct ListedEntry {
+    std::string guest;
+    std::uint64_t size = 0;
+    std::string source; // the host path, or "uk" for what uk writes
+    std::string why;    // "program", "loader", "needed by /node", "Files", ...
+};
+
+struct ImagePlan {
+    FileTree tree;
+    std::vector<ListedEntry> listing; // files and symlinks, in guest path order
+    std::string guest_program;
+    bool has_ca_bundle = false;
+};
+
+Result<ImagePlan> plan_image(const BuildRequest& request);
+
 struct BuildResult {
     DiskImage disk;
-    std::string guest_program; // where the program is in the guest
+    std::string guest_program;
     bool has_ca_bundle = false;
+    Compression compression = Compression::zstd; // what auto became
 };
 
 Result<BuildResult> build_image(const BuildRequest& request);

@@ -37,6 +37,25 @@ Result<std::string> FileTree::normalise(const std::string& guest_path) const
     return out.empty() ? std::string("/") : out;
 }
 
+namespace {
+
+bool same_content(const TreeEntry& a, const TreeEntry& b)
+{
+    if (a.type != b.type || a.mode != b.mode)
+        return false;
+    if (a.type == TreeEntry::Type::symlink)
+        return a.link_target == b.link_target;
+    auto* host_a = std::get_if<HostFile>(&a.content);
+    auto* host_b = std::get_if<HostFile>(&b.content);
+    if (host_a && host_b)
+        return host_a->path == host_b->path;
+    auto* bytes_a = std::get_if<std::string>(&a.content);
+    auto* bytes_b = std::get_if<std::string>(&b.content);
+    return bytes_a && bytes_b && *bytes_a == *bytes_b;
+}
+
+} // namespace
+
 Status FileTree::add(const std::string& guest_path, TreeEntry entry)
 {
     auto path = normalise(guest_path);
@@ -64,6 +83,8 @@ Status FileTree::add(const std::string& guest_path, TreeEntry entry)
             existing->second.mode = entry.mode;
             return {};
         }
+        if (same_content(existing->second, entry)) // e.g. a file in Files that Dirs also holds
+            return {};
         auto what = [](const TreeEntry& e) {
             return e.type == TreeEntry::Type::directory ? "a folder" : e.type == TreeEntry::Type::file ? "a file" : "a symlink";
         };
@@ -77,9 +98,9 @@ Status FileTree::add(const std::string& guest_path, TreeEntry entry)
     return {};
 }
 
-Status FileTree::add_directory(const std::string& guest_path, std::uint16_t mode)
+Status FileTree::add_directory(const std::string& guest_path, std::uint16_t mode, std::string origin)
 {
-    return add(guest_path, TreeEntry{.type = TreeEntry::Type::directory, .mode = mode});
+    return add(guest_path, TreeEntry{.type = TreeEntry::Type::directory, .mode = mode, .origin = std::move(origin)});
 }
 
 Status FileTree::add_host_file(const std::string& guest_path, const std::filesystem::path& host_path,
@@ -88,19 +109,29 @@ Status FileTree::add_host_file(const std::string& guest_path, const std::filesys
     return add(guest_path, TreeEntry{.type = TreeEntry::Type::file,
                                      .mode = mode,
                                      .content = HostFile{host_path},
-                                     .origin = origin.empty() ? host_path.string() : std::move(origin)});
+                                     .origin = origin.empty() ? host_path.string() : std::move(origin),
+                                     .source = host_path.string()});
 }
 
-Status FileTree::add_bytes(const std::string& guest_path, std::string bytes, std::uint16_t mode)
+Status FileTree::add_bytes(const std::string& guest_path, std::string bytes, std::uint16_t mode, std::string origin,
+                           std::string source)
 {
-    return add(guest_path, TreeEntry{.type = TreeEntry::Type::file, .mode = mode, .content = std::move(bytes)});
+    return add(guest_path, TreeEntry{.type = TreeEntry::Type::file,
+                                     .mode = mode,
+                                     .content = std::move(bytes),
+                                     .origin = std::move(origin),
+                                     .source = std::move(source)});
 }
 
-Status FileTree::add_symlink(const std::string& guest_path, std::string target)
+Status FileTree::add_symlink(const std::string& guest_path, std::string target, std::string origin)
 {
     if (target.empty())
         return fail(ErrorKind::invalid_input, "symlink {} has an empty target", guest_path);
-    return add(guest_path, TreeEntry{.type = TreeEntry::Type::symlink, .mode = 0777, .link_target = std::move(target)});
+    return add(guest_path, TreeEntry{.type = TreeEntry::Type::symlink,
+                                     .mode = 0777,
+                                     .link_target = std::move(target),
+                                     .origin = std::move(origin),
+                                     .source = "uk"});
 }
 
 } // namespace uk::image

@@ -24,8 +24,10 @@ struct TreeEntry {
     // Files: where the bytes come from. Symlinks: the target.
     std::variant<std::monostate, HostFile, std::string> content;
     std::string link_target;
-    // For an error that names the input a guest path came from.
+    // Why it is in the image ("program", "needed by /node", "Files") and where its bytes
+    // come from (a host path, or "uk"): for `uk build --list` and for errors.
     std::string origin;
+    std::string source;
 };
 
 class FileTree {
@@ -34,11 +36,13 @@ public:
 
     // Missing parent folders are created with mode 0755. Adding the same path twice
     // with a different type, or a path below a file or symlink, is an error.
-    Status add_directory(const std::string& guest_path, std::uint16_t mode = 0755);
+    Status add_directory(const std::string& guest_path, std::uint16_t mode = 0755, std::string origin = {});
     Status add_host_file(const std::string& guest_path, const std::filesystem::path& host_path, std::uint16_t mode,
                          std::string origin = {});
-    Status add_bytes(const std::string& guest_path, std::string bytes, std::uint16_t mode = 0644);
-    Status add_symlink(const std::string& guest_path, std::string target);
+    // Bytes from memory: what uk writes itself, or a host file changed on the way (source).
+    Status add_bytes(const std::string& guest_path, std::string bytes, std::uint16_t mode = 0644,
+                     std::string origin = "uk", std::string source = "uk");
+    Status add_symlink(const std::string& guest_path, std::string target, std::string origin = "uk");
 
     bool contains(const std::string& guest_path) const { return entries_.contains(guest_path); }
     const std::map<std::string, TreeEntry>& entries() const { return entries_; }

@@ -18,6 +18,8 @@ std::string to_json(const Manifest& m)
     json["cwd"] = m.cwd;
     json["hostname"] = m.hostname;
     json["readonly_root"] = m.readonly_root;
+    if (m.writable_root_mib)
+        json["writable_root_mib"] = *m.writable_root_mib;
     auto mounts = nlohmann::ordered_json::array();
     for (const auto& mount : m.mounts)
         mounts.push_back({{"source", mount.source}, {"target", mount.target}, {"type", mount.type}, {"options", mount.options}});

@@ -26,6 +26,7 @@ struct Manifest {
     std::string cwd = "/";
     std::string hostname = "uk";
     bool readonly_root = false;
+    std::optional<std::uint64_t> writable_root_mib; // the overlay's size; empty: tmpfs's default
     std::vector<MountSpec> mounts;
     std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> rlimits; // soft, hard
     std::uint32_t stop_grace_seconds = 10;

@@ -243,9 +243,20 @@ OwnedInode make_symlink_inode(const std::string& target)
 
 } // namespace
 
+Compression resolve_compression(Compression compression, std::uint64_t raw_bytes)
+{
+    // Below this a root's decompression costs nothing measurable and zstd keeps the image
+    // smallest; above it lz4 boots as fast as no compression at half the size.
+    constexpr std::uint64_t large_root = 32ull * 1000 * 1000;
+    if (compression != Compression::automatic)
+        return compression;
+    return raw_bytes < large_root ? Compression::zstd : Compression::lz4;
+}
+
 std::string to_string(Compression compression)
 {
     switch (compression) {
+    case Compression::automatic: return "auto";
     case Compression::zstd: return "zstd";
     case Compression::lz4: return "lz4";
     case Compression::none: return "none";
@@ -255,18 +266,22 @@ std::string to_string(Compression compression)
 
 Result<Compression> parse_compression(const std::string& name)
 {
+    if (name == "auto")
+        return Compression::automatic;
     if (name == "zstd")
         return Compression::zstd;
     if (name == "lz4")
         return Compression::lz4;
     if (name == "none")
         return Compression::none;
-    return fail(ErrorKind::usage, "unknown compression \"{}\": use zstd, lz4 or none", name);
+    return fail(ErrorKind::usage, "unknown compression \"{}\": use auto, zstd, lz4 or none", name);
 }
 
 Result<std::uint64_t> write_squashfs(const FileTree& tree, const SquashfsOptions& options, int fd,
                                      std::uint64_t offset)
 {
+    if (options.compression == Compression::automatic)
+        return fail(ErrorKind::internal, "write_squashfs needs a resolved compression");
     RegionFile region{};
     region.base.base.destroy = region_destroy;
     region.base.read_at = region_read;

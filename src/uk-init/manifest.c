@@ -215,7 +215,8 @@ static int read_rlimits(struct checker *c, const struct json_value *v, struct ma
 }
 
 static const char *const known_fields[] = {
-    "version", "program", "argv", "env", "cwd", "hostname", "readonly_root", "mounts", "rlimits", "stop_grace_seconds",
+    "version", "program", "argv", "env", "cwd", "hostname", "readonly_root", "writable_root_mib", "mounts", "rlimits",
+    "stop_grace_seconds",
 };
 
 static int check(struct checker *c, const struct json_value *root, struct manifest *m)
@@ -264,6 +265,13 @@ static int check(struct checker *c, const struct json_value *root, struct manife
         if (want_type(c, readonly_root, JSON_BOOL, "readonly_root") < 0)
             return -1;
         m->readonly_root = readonly_root->boolean;
+    }
+
+    const struct json_value *writable = json_member(root, "writable_root_mib");
+    if (writable) {
+        if (writable->type != JSON_NUMBER || !writable->is_integer || writable->integer < 1 || writable->integer > 1048576)
+            return complain(c, writable, "\"writable_root_mib\" must be an integer from 1 to 1048576");
+        m->writable_root_mib = (unsigned)writable->integer;
     }
 
     const struct json_value *grace = json_member(root, "stop_grace_seconds");

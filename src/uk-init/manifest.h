@@ -32,6 +32,7 @@ struct manifest {
     char *cwd;
     char *hostname;
     int readonly_root;
+    unsigned writable_root_mib; /* 0: tmpfs's default, half the memory */
     struct mount_entry *mounts;
     size_t mount_count;
     struct rlimit_entry *rlimits;

@@ -70,10 +70,13 @@ static int mount_at(const char *source, const char *target, const char *type, un
  * switch_root does: pivot_root would need the old root unmounted afterwards, and that
  * unmount waits for an RCU grace period (tens of ms at HZ=100 under emulation). The old
  * root stays mounted underneath anyway: it is the overlay's lower layer. */
-static int make_root_writable(char *error, size_t size)
+static int make_root_writable(unsigned writable_mib, char *error, size_t size)
 {
     static const char *const scratch = "/tmp";
-    if (mount_at("uk-rw", scratch, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", 0, error, size) < 0)
+    char options[64] = "mode=0755";
+    if (writable_mib)
+        snprintf(options, sizeof options, "mode=0755,size=%um", writable_mib);
+    if (mount_at("uk-rw", scratch, "tmpfs", MS_NOSUID | MS_NODEV, options, 0, error, size) < 0)
         return -1;
     if (mkdir("/tmp/upper", 0755) < 0 || mkdir("/tmp/work", 0755) < 0 || mkdir("/tmp/root", 0755) < 0)
         return failed(error, size, "cannot prepare the writable layer in tmpfs");
@@ -85,9 +88,9 @@ static int make_root_writable(char *error, size_t size)
     return 0;
 }
 
-int setup_root(int readonly_root, char *error, size_t size)
+int setup_root(int readonly_root, unsigned writable_mib, char *error, size_t size)
 {
-    if (!readonly_root && make_root_writable(error, size) < 0)
+    if (!readonly_root && make_root_writable(writable_mib, error, size) < 0)
         return -1;
     int create = !readonly_root;
     const unsigned long hardened = MS_NOSUID | MS_NODEV | MS_NOEXEC;

@@ -7,9 +7,10 @@
 
 #include <stddef.h>
 
-/* Unless readonly_root, puts a writable overlay (tmpfs upper) over the squashfs root and
- * makes it /. Then mounts /proc, /sys, /dev, /dev/shm, /tmp and /run. */
-int setup_root(int readonly_root, char *error, size_t error_size);
+/* Unless readonly_root, puts a writable overlay (tmpfs upper, writable_mib large or, when
+ * 0, tmpfs's default of half the memory) over the squashfs root and makes it /. Then
+ * mounts /proc, /sys, /dev, /dev/shm, /tmp and /run. */
+int setup_root(int readonly_root, unsigned writable_mib, char *error, size_t error_size);
 
 /* The mounts the manifest lists, in order; missing targets are created when possible. */
 int setup_mounts(const struct manifest *manifest, char *error, size_t error_size);

@@ -36,6 +36,8 @@ std::string read_text(const std::filesystem::path& path)
 
 void write_text(const std::filesystem::path& path, const std::string& text)
 {
+    if (path.has_parent_path())
+        std::filesystem::create_directories(path.parent_path());
     std::ofstream(path, std::ios::binary) << text;
 }
 

@@ -145,6 +145,23 @@ TEST_CASE("image: the root's compression is selectable", "[unit][image]")
     }
 }
 
+TEST_CASE("image: auto compression is zstd for a small root, lz4 for a large one, blocks are 1 MiB", "[unit][image]")
+{
+    using uk::image::Compression;
+    CHECK(uk::image::resolve_compression(Compression::automatic, 31'000'000) == Compression::zstd);
+    CHECK(uk::image::resolve_compression(Compression::automatic, 33'000'000) == Compression::lz4);
+    CHECK(uk::image::resolve_compression(Compression::none, 33'000'000) == Compression::none);
+
+    TempDir dir;
+    auto request = probe_request(dir / "probe.img");
+    auto built = uk::image::build_image(request);
+    REQUIRE(built);
+    CHECK(built->compression == Compression::zstd);
+    auto summary = run_tool({"unsquashfs", "-s", "-o", root_offset(dir / "probe.img"), (dir / "probe.img").string()});
+    CHECK(summary.output.find("Compression zstd") != std::string::npos);
+    CHECK(summary.output.find("Block size 1048576") != std::string::npos);
+}
+
 TEST_CASE("image: a failed build leaves nothing behind", "[unit][image]")
 {
     TempDir dir;
