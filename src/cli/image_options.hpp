@@ -1,11 +1,14 @@
-// The options that shape an image, shared by `uk build` and `uk run PROGRAM`.
+// The options that shape an image, shared by `uk build` and `uk run`, and how they meet
+// the config file (flags > config file > defaults: config/settings.hpp).
 #pragma once
 
+#include "config/settings.hpp"
 #include "core/error.hpp"
 #include "image/build.hpp"
 #include "state/paths.hpp"
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,21 +16,48 @@
 namespace uk::cli {
 
 struct ImageOptions {
+    std::string config_file;
     std::string name;
     std::vector<std::string> args;
     std::vector<std::string> env;
-    std::string compression = "zstd";
+    std::string compression;
+    std::string sysroot;
+    bool strip = false;
+    std::string kernel;
 
     void declare(CLI::App& command);
-    bool changes_contents() const { return !args.empty() || !env.empty(); }
+    // Whether any option that changes an image's contents was given.
+    bool shapes_image() const;
+    // What the flags given say; `-e KEY` takes KEY from uk's own environment.
+    Result<config::Overrides> overrides(const state::Environment& environment) const;
+
+private:
+    CLI::Option* config_option_ = nullptr;
+    CLI::Option* name_option_ = nullptr;
+    CLI::Option* args_option_ = nullptr;
+    CLI::Option* env_option_ = nullptr;
+    CLI::Option* compression_option_ = nullptr;
+    CLI::Option* sysroot_option_ = nullptr;
+    CLI::Option* strip_option_ = nullptr;
+    CLI::Option* kernel_option_ = nullptr;
 };
 
-// KEY=VALUE, or KEY alone to pass the variable from uk's own environment (as docker -e).
-Result<std::vector<std::pair<std::string, std::string>>> parse_env(const std::vector<std::string>& specs,
-                                                                    const state::Environment& environment);
+// The config file (-c, or ./uk.json) merged with the flags. Its warnings are printed here.
+Result<config::Settings> load_settings(const ImageOptions& options, const config::Overrides& overrides);
 
-// The build request for a program, with the image going to `output` (empty: the store).
-Result<image::BuildRequest> make_build_request(const std::string& program, const ImageOptions& options,
+// A kernel given with --kernel or Kernel, read into memory; empty for the embedded one.
+struct KernelChoice {
+    std::filesystem::path path; // empty: the embedded kernel
+    std::shared_ptr<std::string> bytes;
+};
+Result<KernelChoice> kernel_choice(const config::Settings& settings);
+
+// The program to pack: a path, or a bare name looked up in PATH.
+Result<std::filesystem::path> program_path(const config::Settings& settings);
+
+// The build request for the settings' program, into `output` (empty: the image store).
+// `kernel` must outlive the request.
+Result<image::BuildRequest> make_build_request(const config::Settings& settings, const KernelChoice& kernel,
                                                const std::string& output, const state::Environment& environment);
 
 } // namespace uk::cli

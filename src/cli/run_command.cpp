@@ -1,10 +1,12 @@
 // uk run PROGRAM|IMAGE: boot it in a VM in the foreground; uk's exit status is the
 // program's.
 #include "cli/command.hpp"
+#include "config/settings.hpp"
 #include "cli/image_options.hpp"
 #include "cli/terminal.hpp"
 #include "core/exit_status.hpp"
 #include "core/files.hpp"
+#include "core/process.hpp"
 #include "core/units.hpp"
 #include "guest/embedded.hpp"
 #include "guest/kernel_cache.hpp"
@@ -30,13 +32,18 @@ constexpr unsigned maximum_cpus = 64; // the kernel's NR_CPUS
 
 struct RunOptions {
     std::string target;
-    std::string memory = "128M";
+    std::string memory;
     unsigned cpus = 1;
     std::vector<std::string> ports;
-    std::string accel = "auto";
+    std::string accel;
     bool dry_run = false;
     bool verbose = false;
     ImageOptions image;
+    CLI::Option* memory_option = nullptr;
+    CLI::Option* cpus_option = nullptr;
+    CLI::Option* ports_option = nullptr;
+    CLI::Option* accel_option = nullptr;
+    CLI::Option* verbose_option = nullptr;
 };
 
 // Shows the guest's console on stdout, minus what every healthy boot prints and what
@@ -98,44 +105,59 @@ std::string random_suffix()
     return fmt::format("{:06x}", device() & 0xFFFFFF);
 }
 
+// Builds settings.program into the image store.
+Result<std::filesystem::path> build_for_run(const config::Settings& settings, const KernelChoice& kernel,
+                                            const Context& context)
+{
+    auto request = make_build_request(settings, kernel, "", context.environment);
+    if (!request)
+        return fail(request.error());
+    auto built = image::build_image(*request);
+    if (!built)
+        return fail(built.error());
+    return built->disk.path;
+}
+
 // An image from the target: a program is built first (into the store), an image file or
 // an image name in the store is used as it is.
-Result<std::filesystem::path> image_for(const RunOptions& options, const Context& context)
+Result<std::filesystem::path> image_for(const std::string& target, const RunOptions& options,
+                                        const config::Settings& settings, const KernelChoice& kernel,
+                                        const Context& context)
 {
     std::error_code ec;
-    bool is_file = std::filesystem::is_regular_file(options.target, ec);
-    if (is_file && looks_like_elf(options.target)) {
-        auto request = make_build_request(options.target, options.image, "", context.environment);
-        if (!request)
-            return fail(request.error());
-        auto built = image::build_image(*request);
-        if (!built)
-            return fail(built.error());
-        return built->disk.path;
+    bool is_file = std::filesystem::is_regular_file(target, ec);
+    bool bare_name = target.find('/') == std::string::npos;
+    auto paths = state::resolve_paths(context.environment);
+    if (!paths)
+        return fail(paths.error());
+    auto stored = paths->images / (target + ".img");
+    bool in_store = bare_name && image::check_image_name(target) && std::filesystem::is_regular_file(stored, ec);
+    if ((is_file && looks_like_elf(target)) || (!is_file && !in_store && bare_name && find_in_path(target))) {
+        auto with_program = settings; // the command line's program, found from here
+        with_program.program = target;
+        with_program.program_dir = ".";
+        return build_for_run(with_program, kernel, context);
     }
     std::filesystem::path image;
     if (is_file) {
-        if (!image::root_partuuid_of(options.target))
-            return fail(ErrorKind::invalid_input, "{} is neither an x86-64 Linux program nor a uk image",
-                        options.target);
-        image = options.target;
-    } else if (options.target.find('/') == std::string::npos && image::check_image_name(options.target)) {
-        auto paths = state::resolve_paths(context.environment);
-        if (!paths)
-            return fail(paths.error());
-        image = paths->images / (options.target + ".img");
-        if (!std::filesystem::is_regular_file(image, ec))
-            return fail(ErrorKind::not_found,
-                        "{} is neither a file nor an image in {}: give a program or image path, or build it first "
-                        "with uk build",
-                        options.target, paths->images.string());
+        if (!image::root_partuuid_of(target))
+            return fail(ErrorKind::invalid_input, "{} is neither an x86-64 Linux program nor a uk image", target);
+        image = target;
+    } else if (in_store) {
+        image = stored;
+    } else if (bare_name) {
+        return fail(ErrorKind::not_found,
+                    "{} is neither a file nor an image in {}: give a program or image path, or build it first "
+                    "with uk build",
+                    target, paths->images.string());
     } else {
-        return fail(ErrorKind::not_found, "{} does not exist", options.target);
+        return fail(ErrorKind::not_found, "{} does not exist", target);
     }
-    if (options.image.changes_contents() || !options.image.name.empty())
-        return fail(ErrorKind::usage, "-a, -e and -n shape an image as uk builds it; {} is already an image: rebuild "
-                    "it with uk build to change them",
-                    options.target);
+    if (options.image.shapes_image())
+        return fail(ErrorKind::usage,
+                    "-a, -e, -n, --compression, --sysroot and --strip shape an image as uk builds it; {} is already "
+                    "an image: rebuild it with uk build to change them",
+                    target);
     return image;
 }
 
@@ -163,26 +185,53 @@ Result<int> outcome_to_status(const hypervisor::RunOutcome& outcome, const std::
                 "the VM ended before its program reported an exit status; console log: {}", log.string());
 }
 
+Result<config::Settings> run_settings(const RunOptions& options, const Context& context)
+{
+    auto overrides = options.image.overrides(context.environment);
+    if (!overrides)
+        return fail(overrides.error());
+    if (options.memory_option->count())
+        overrides->memory = options.memory;
+    if (options.cpus_option->count())
+        overrides->cpus = options.cpus;
+    if (options.ports_option->count())
+        overrides->ports = options.ports;
+    if (options.accel_option->count())
+        overrides->accel = options.accel;
+    if (options.verbose_option->count())
+        overrides->verbose = options.verbose;
+    return load_settings(options.image, *overrides);
+}
+
 Result<int> run(const RunOptions& options, const Context& context)
 {
-    auto memory = parse_memory_mib(options.memory);
+    auto settings = run_settings(options, context);
+    if (!settings)
+        return fail(settings.error());
+    auto target = options.target.empty() ? settings->program.value_or("") : options.target;
+    if (target.empty())
+        return fail(ErrorKind::usage, "nothing to run: give a program or image (uk run TARGET), or set Program in ./uk.json or in the file given with -c");
+    auto memory = parse_memory_mib(settings->memory);
     if (!memory)
         return fail(ErrorKind::usage, "--mem {}", memory.error().message);
     if (*memory < minimum_memory_mib)
         return fail(ErrorKind::usage, "--mem {} is below the {}M that uk's kernel needs to boot: give --mem {}M or more",
-                    options.memory, minimum_memory_mib, minimum_memory_mib);
-    if (options.cpus < 1 || options.cpus > maximum_cpus)
-        return fail(ErrorKind::usage, "--cpus {}: give 1 to {}", options.cpus, maximum_cpus);
+                    settings->memory, minimum_memory_mib, minimum_memory_mib);
+    if (settings->cpus < 1 || settings->cpus > maximum_cpus)
+        return fail(ErrorKind::usage, "--cpus {}: give 1 to {}", settings->cpus, maximum_cpus);
     hypervisor::UserNetwork network;
-    for (const auto& spec : options.ports) {
+    for (const auto& spec : settings->ports) {
         auto forward = hypervisor::parse_port(spec);
         if (!forward)
             return fail(forward.error());
         network.forwards.push_back(*forward);
     }
-    auto choice = hypervisor::parse_accelerator(options.accel);
+    auto choice = hypervisor::parse_accelerator(settings->accel);
     if (!choice)
         return fail(choice.error());
+    auto kernel_file = kernel_choice(*settings);
+    if (!kernel_file)
+        return fail(kernel_file.error());
 
     // What the host lacks is found before anything is built or started.
     auto paths = state::resolve_paths(context.environment);
@@ -198,13 +247,16 @@ Result<int> run(const RunOptions& options, const Context& context)
         if (auto free = hypervisor::check_ports_free(network.forwards); !free)
             return fail(free.error());
 
-    auto image = image_for(options, context);
+    // Program from the config file: the config describes an image, built afresh each time.
+    auto image = options.target.empty() ? build_for_run(*settings, *kernel_file, context)
+                                        : image_for(target, options, *settings, *kernel_file, context);
     if (!image)
         return fail(image.error());
     auto partuuid = image::root_partuuid_of(*image);
     if (!partuuid)
         return fail(partuuid.error());
-    auto kernel = guest::direct_boot_kernel(paths->cache);
+    auto kernel = kernel_file->path.empty() ? guest::direct_boot_kernel(paths->cache)
+                                            : Result<std::filesystem::path>(std::filesystem::absolute(kernel_file->path));
     if (!kernel)
         return fail(kernel.error());
 
@@ -220,18 +272,20 @@ Result<int> run(const RunOptions& options, const Context& context)
         .accelerator = accel->accelerator,
         .root_partuuid = *partuuid,
         .address = hypervisor::user_network_address(),
-        .verbose = options.verbose,
+        .verbose = settings->verbose,
     };
     if (accel->accelerator == hypervisor::Accelerator::tcg) {
         boot.tsc_khz = hypervisor::host_tsc_khz();
-        boot.kernel_hz = guest::kernel_record().hz;
+        // lapic_timer_period is uk's own kernel patch; another kernel does not know it.
+        if (kernel_file->path.empty())
+            boot.kernel_hz = guest::kernel_record().hz;
     }
     hypervisor::QemuConfig config{
         .binary = qemu->path,
         .machine = boot.machine,
         .accelerator = accel->accelerator,
         .memory_mib = static_cast<std::uint32_t>(*memory),
-        .cpus = options.cpus,
+        .cpus = settings->cpus,
         .kernel = *kernel,
         .kernel_args = hypervisor::guest_kernel_args(boot),
         .drives = {{.file = std::filesystem::absolute(*image), .read_only = true}},
@@ -247,7 +301,7 @@ Result<int> run(const RunOptions& options, const Context& context)
     if (auto made = state::ensure_directory(instance); !made)
         return fail(made.error());
 
-    ConsoleView view(options.verbose);
+    ConsoleView view(settings->verbose);
     auto outcome = hypervisor::run_vm({.qemu = config, .console_log = instance / "console.log"}, view);
     if (!outcome)
         return fail(outcome.error());
@@ -267,21 +321,24 @@ Result<int> run(const RunOptions& options, const Context& context)
 Action declare_run(CLI::App& command, const Context& context)
 {
     auto options = std::make_shared<RunOptions>();
-    command.add_option("TARGET", options->target, "A program (built first), an image file, or an image name")
-        ->required();
-    command.add_option("-m,--mem", options->memory, "Guest memory, e.g. 64M or 1G")->capture_default_str();
-    command.add_option("-c,--cpus", options->cpus, "Virtual CPUs")->capture_default_str();
-    command.add_option("-p,--publish", options->ports,
-                       "Publish a port: [IP:]HOST[:GUEST][/udp], on 127.0.0.1 unless IP is given")
-        ->allow_extra_args(false);
-    command.add_option("--accel", options->accel, "auto (KVM when usable, else TCG), kvm or tcg")
-        ->capture_default_str();
+    command.add_option("TARGET", options->target,
+                       "A program (built first), an image file, or an image name (default: Program from the config)");
+    options->memory_option = command.add_option("-m,--mem", options->memory, "Guest memory, e.g. 64M or 1G (default 128M)");
+    options->cpus_option = command.add_option("--cpus", options->cpus, "Virtual CPUs (default 1)");
+    options->ports_option = command
+                                .add_option("-p,--publish", options->ports,
+                                            "Publish a port: [IP:]HOST[:GUEST][/udp], on 127.0.0.1 unless IP is given")
+                                ->allow_extra_args(false);
+    options->accel_option =
+        command.add_option("--accel", options->accel, "auto (KVM when usable, else TCG), kvm or tcg (default auto)");
     command.add_flag("--dry-run", options->dry_run, "Print the QEMU command line and exit");
-    command.add_flag("-v,--verbose", options->verbose, "Show the kernel's messages and everything on the console");
+    options->verbose_option =
+        command.add_flag("-v,--verbose", options->verbose, "Show the kernel's messages and everything on the console");
     options->image.declare(command);
     command.footer("Examples:\n"
                    "  uk run ./server -p 8080                 # build, boot, publish 127.0.0.1:8080\n"
                    "  uk run server --mem 64M -p 18080:8080   # an image from the store\n"
+                   "  uk run -c node.json -p 8080             # what the config file says, and a port\n"
                    "  uk run ./job -a --once; echo $?         # the program's exit status is uk's\n"
                    "Ctrl-C stops the VM gracefully (the program gets SIGTERM); twice stops it at once.");
     return [options, &context] { return run(*options, context); };

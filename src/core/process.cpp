@@ -115,6 +115,11 @@ Result<Process> Process::spawn(const SpawnOptions& options)
             ::dup2(1, 2);
         else if (err->fd >= 0)
             ::dup2(err->fd, 2);
+        if (!options.working_dir.empty() && ::chdir(options.working_dir.c_str()) < 0) {
+            int error = errno;
+            (void)!::write(report[1], &error, sizeof error);
+            ::_exit(127);
+        }
         ::execvp(argv[0], argv.data());
         int error = errno;
         (void)!::write(report[1], &error, sizeof error);

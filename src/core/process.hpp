@@ -28,6 +28,8 @@ struct SpawnOptions {
     Stream stdout_stream = Inherit{};
     Stream stderr_stream = Inherit{};
     bool merge_stderr_into_stdout = false;
+    // Where the child starts; empty keeps the parent's.
+    std::filesystem::path working_dir;
     // The child leads its own process group, so terminal Ctrl-C reaches uk, not QEMU.
     bool new_process_group = true;
     // The kernel kills the child if uk dies first (PR_SET_PDEATHSIG).

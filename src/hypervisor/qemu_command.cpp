@@ -39,7 +39,10 @@ std::vector<std::string> qemu_argv(const QemuConfig& c)
     // ACPI on microvm: power-off and the power button that a stop presses.
     add({"-machine", microvm ? "microvm,acpi=on" : "q35"});
     add({"-accel", c.accelerator == Accelerator::kvm ? "kvm" : "tcg"});
-    add({"-cpu", c.accelerator == Accelerator::kvm ? "host" : "max"});
+    // Under TCG, `rep movsb`/`rep stosb` are emulated a byte at a time; without the ERMS
+    // and FSRM flags the guest's kernel and C library copy with 8-byte loops instead
+    // (Node.js 90 ms and Go 60 ms sooner to answer, median of 12).
+    add({"-cpu", c.accelerator == Accelerator::kvm ? "host" : "max,-erms,-fsrm"});
     add({"-m", std::to_string(c.memory_mib) + "M"});
     add({"-smp", std::to_string(c.cpus)});
     add({"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"});

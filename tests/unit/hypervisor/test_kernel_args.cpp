@@ -18,7 +18,7 @@ TEST_CASE("kernel args: microvm under TCG with user networking", "[unit][hypervi
           "lapic_timer_period=10000000 ip=off uk.ip=10.0.2.15/24 uk.gw=10.0.2.2 uk.dns=10.0.2.3");
 }
 
-TEST_CASE("kernel args: KVM needs no timer hints; no network means ip=off; verbose shows messages", "[unit][hypervisor]")
+TEST_CASE("kernel args: KVM needs no timer hints, no network means ip=off, verbose shows messages", "[unit][hypervisor]")
 {
     GuestBoot boot{.machine = Machine::q35,
                    .accelerator = Accelerator::kvm,

@@ -30,7 +30,7 @@ TEST_CASE("qemu: the microvm command line, argument by argument", "[unit][hyperv
         "/usr/bin/qemu-system-x86_64",
         "-machine", "microvm,acpi=on",
         "-accel", "tcg",
-        "-cpu", "max",
+        "-cpu", "max,-erms,-fsrm",
         "-m", "64M",
         "-smp", "2",
         "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
