@@ -12,8 +12,8 @@ packages=(
     catch2
     # running guests
     qemu-system-x86 qemu-utils
-    # tests: Debian's Go for the Go workload, independent readers of what uk writes
-    golang-go squashfs-tools fdisk mtools dosfstools file curl iproute2
+    # tests: Debian's Go and Node.js for the workloads, independent readers of what uk writes
+    golang-go nodejs squashfs-tools fdisk mtools dosfstools file curl iproute2
 )
 if [ "${1:-}" = "--kernel" ]; then
     packages+=(linux-source-6.1 flex bison bc libssl-dev libelf-dev xz-utils cpio patch)

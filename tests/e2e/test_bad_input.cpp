@@ -61,7 +61,12 @@ TEST_CASE("usage mistakes: one line, status 2", "[e2e]")
     check_one_error_line(uk.run({"build", UK_TEST_PROBE, "-n", "Bad Name"}), 2,
                          "image name \"Bad Name\" is not valid: use 1 to 64 lower-case letters, digits, '.', '_' or "
                          "'-', starting with a letter or digit");
-    check_one_error_line(uk.run({"build"}), 2, "PROGRAM is required (see 'uk build --help')");
+    check_one_error_line(uk.run({"build"}), 2,
+                         "PROGRAM is required: give it (uk build PROGRAM) or set Program in ./uk.json or in the file "
+                         "given with -c");
+    check_one_error_line(uk.run({"run"}), 2,
+                         "nothing to run: give a program or image (uk run TARGET), or set Program in ./uk.json or in "
+                         "the file given with -c");
     check_one_error_line(uk.run({"frobnicate"}), 2, "The following argument was not expected: frobnicate (see 'uk --help')");
     CHECK(uk.images().empty());
 }
@@ -85,4 +90,56 @@ TEST_CASE("QEMU missing: one line that says how to get it, status 69", "[e2e]")
                                        UK_TEST_BINARY, "run", UK_TEST_PROBE});
     CHECK(no_qemu.status == 69);
     CHECK(no_qemu.output == "uk: error: UK_QEMU is set to /nonexistent/qemu, which is not an executable file\n");
+}
+
+TEST_CASE("config mistakes: one line with file, line and column, status 65, no image", "[e2e]")
+{
+    UkCli uk;
+    uk::test::write_text(uk.work() / "uk.json", "{\n  \"Program\": \"" + std::string(UK_TEST_PROBE) +
+                                                    "\",\n  \"RunConfig\": {\"Memroy\": \"64M\"}\n}\n");
+    check_one_error_line(uk.run({"build"}), 65, "uk.json:3:17: RunConfig.Memroy: unknown field; did you mean Memory?");
+    check_one_error_line(uk.run({"run"}), 65, "uk.json:3:17: RunConfig.Memroy: unknown field; did you mean Memory?");
+    uk::test::write_text(uk.work() / "broken.json", "{\"Program\": \"x\"");
+    check_one_error_line(uk.run({"build", "-c", "broken.json"}), 65, "broken.json:1:16: expected ',' or '}'");
+    check_one_error_line(uk.run({"build", "-c", "absent.json"}), 66, "config file absent.json does not exist");
+    CHECK(uk.images().empty());
+}
+
+TEST_CASE("a file the config names is missing: one line, status 66, no image", "[e2e]")
+{
+    UkCli uk;
+    uk::test::write_text(uk.work() / "app.json", "{\"Program\": \"" + std::string(UK_TEST_PROBE) +
+                                                     "\", \"Files\": [\"data/table.csv\"]}");
+    check_one_error_line(uk.run({"build", "-c", "app.json"}), 66,
+                         "Files: data/table.csv does not exist (looked at " + (uk.work() / "data/table.csv").string() +
+                             ")");
+    CHECK(uk.images().empty());
+}
+
+TEST_CASE("a library that cannot be found: one line naming it, status 66, no image", "[e2e]")
+{
+    UkCli uk;
+    auto program = uk.work() / "needs-lib";
+    std::filesystem::copy_file(UK_TEST_NEEDS_LIB, program); // without its lib/ folder
+    auto result = uk.run({"build", program.string()});
+    INFO(result.err);
+    CHECK(result.status == 66);
+    REQUIRE(result.error_lines().size() == 1);
+    CHECK(result.error_lines()[0].starts_with("uk: error: cannot find libuktest.so.1, needed by " + program.string() +
+                                              ": looked on this machine in " + (uk.work() / "lib").string()));
+    CHECK(uk.images().empty());
+}
+
+TEST_CASE("ops settings uk has no use for: a warning each, and the build goes on", "[e2e]")
+{
+    UkCli uk;
+    uk::test::write_text(uk.work() / "config.json", "{\"Program\": \"" + std::string(UK_TEST_PROBE) +
+                                                        "\", \"Klibs\": [\"ntp\"], \"RunConfig\": {\"Bridged\": false}}");
+    auto result = uk.run({"build", "-c", "config.json", "-q"});
+    INFO(result.err);
+    CHECK(result.status == 0);
+    CHECK(result.error_lines() ==
+          std::vector<std::string>{"uk: warning: config.json:1:" + std::to_string(17 + std::string(UK_TEST_PROBE).size()) +
+                                   ": Klibs is an ops setting uk does not use; ignored"});
+    CHECK(uk.images() == std::vector<std::string>{"probe.img"});
 }

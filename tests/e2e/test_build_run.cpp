@@ -10,7 +10,7 @@
 using namespace std::chrono_literals;
 using uk::test::UkCli;
 
-TEST_CASE("uk build, then uk run serves HTTP; Ctrl-C stops it and leaves no QEMU", "[e2e]")
+TEST_CASE("uk build, then uk run serves HTTP, Ctrl-C stops it and leaves no QEMU", "[e2e]")
 {
     UkCli uk;
     auto built = uk.run({"build", UK_TEST_GO_SERVER, "-n", "web"});

@@ -40,7 +40,7 @@ UkResult UkCli::run(const std::vector<std::string>& args, std::chrono::seconds t
 {
     auto out = work_ / "run.out", err = work_ / "run.err";
     auto process = uk::Process::spawn({.argv = argv(args), .stdin_stream = uk::DevNull{}, .stdout_stream = out,
-                                       .stderr_stream = err});
+                                       .stderr_stream = err, .working_dir = work_.path()});
     if (!process)
         throw std::runtime_error(process.error().message);
     auto status = process->wait_for(timeout);
@@ -52,7 +52,8 @@ UkResult UkCli::run(const std::vector<std::string>& args, std::chrono::seconds t
 uk::Process UkCli::start(const std::vector<std::string>& args)
 {
     auto process = uk::Process::spawn({.argv = argv(args), .stdin_stream = uk::DevNull{},
-                                       .stdout_stream = work_ / "started.out", .stderr_stream = work_ / "started.err"});
+                                       .stdout_stream = work_ / "started.out", .stderr_stream = work_ / "started.err",
+                                      .working_dir = work_.path()});
     if (!process)
         throw std::runtime_error(process.error().message);
     return std::move(*process);
