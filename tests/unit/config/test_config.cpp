@@ -160,3 +160,16 @@ TEST_CASE("config: -c names a file that must exist, ./uk.json is read only when 
     CHECK((*found)->program == "./server");
     CHECK((*found)->base_dir == dir.path() / ".");
 }
+
+TEST_CASE("config: the examples in configs/ are valid and need no warning", "[unit][config]")
+{
+    for (const char* name : {"go-server", "node-server"}) {
+        INFO(name);
+        auto file = std::filesystem::path(UK_TEST_SOURCE_DIR) / "configs" / name / "uk.json";
+        auto config = uk::config::load_config(file, "/");
+        REQUIRE(config);
+        REQUIRE(*config);
+        CHECK((*config)->program);
+        CHECK((*config)->warnings.empty());
+    }
+}
