@@ -4,12 +4,16 @@ namespace uk::cli {
 
 Action declare_build(CLI::App& command, const Context& context);
 Action declare_run(CLI::App& command, const Context& context);
+Action declare_instance(CLI::App& command, const Context& context);
+Action declare_ps(CLI::App& command, const Context& context);
 
 const std::vector<Command>& all_commands()
 {
     static const std::vector<Command> commands{
         {"build", "Make a bootable image from an x86-64 Linux program", declare_build},
-        {"run", "Boot a program or image in a VM and wait for it to exit", declare_run},
+        {"run", "Boot a program or image in a VM (attached, or -d in the background)", declare_run},
+        {"instance", "Manage VMs started by uk run: list, logs, stop, rm, inspect", declare_instance},
+        {"ps", "List instances (uk instance list)", declare_ps},
     };
     return commands;
 }

@@ -11,11 +11,12 @@
 
 namespace uk::cli {
 
-void ImageOptions::declare(CLI::App& command)
+void ImageOptions::declare(CLI::App& command, NameFlag name_flag)
 {
     config_option_ = command.add_option("-c,--config", config_file,
                                         "Config file (JSON, ops's config.json works too); default ./uk.json if present");
-    name_option_ = command.add_option("-n,--name", name, "Image name (default: the program's file name)");
+    name_option_ = command.add_option(name_flag == NameFlag::name ? "-n,--name" : "--image-name", name,
+                                      "Image name (default: the program's file name)");
     args_option_ = command.add_option("-a,--arg", args, "An argument for the program (repeat for more; replaces Args)")
                        ->allow_extra_args(false);
     env_option_ = command.add_option("-e,--env", env, "KEY=VALUE for the program's environment; KEY alone passes uk's own")

@@ -25,7 +25,9 @@ struct ImageOptions {
     bool strip = false;
     std::string kernel;
 
-    void declare(CLI::App& command);
+    // `uk run` names the image --image-name: its --name is the instance's.
+    enum class NameFlag { name, image_name };
+    void declare(CLI::App& command, NameFlag name_flag = NameFlag::name);
     // Whether any option that changes an image's contents was given.
     bool shapes_image() const;
     // What the flags given say; `-e KEY` takes KEY from uk's own environment.

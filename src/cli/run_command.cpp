@@ -3,6 +3,7 @@
 #include "cli/command.hpp"
 #include "config/settings.hpp"
 #include "cli/image_options.hpp"
+#include "cli/run_modes.hpp"
 #include "cli/terminal.hpp"
 #include "core/exit_status.hpp"
 #include "core/files.hpp"
@@ -12,10 +13,12 @@
 #include "guest/kernel_cache.hpp"
 #include "hypervisor/host.hpp"
 #include "hypervisor/kernel_args.hpp"
+#include "hypervisor/network.hpp"
 #include "hypervisor/ports.hpp"
 #include "hypervisor/runner.hpp"
 #include "hypervisor/tsc.hpp"
 #include "image/disk.hpp"
+#include "instance/store.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -32,6 +35,18 @@ constexpr unsigned maximum_cpus = 64; // the kernel's NR_CPUS
 
 struct RunOptions {
     std::string target;
+    bool detach = false;
+    std::string instance_name;
+    bool json = false;
+    std::string ready_timeout = "120s";
+    std::string net, tap, bridge, ip, gateway, netmask;
+    std::vector<std::string> dns;
+    CLI::Option* net_option = nullptr;
+    CLI::Option* tap_option = nullptr;
+    CLI::Option* bridge_option = nullptr;
+    CLI::Option* ip_option = nullptr;
+    CLI::Option* gateway_option = nullptr;
+    CLI::Option* netmask_option = nullptr;
     std::string memory;
     unsigned cpus = 1;
     std::vector<std::string> ports;
@@ -44,51 +59,6 @@ struct RunOptions {
     CLI::Option* ports_option = nullptr;
     CLI::Option* accel_option = nullptr;
     CLI::Option* verbose_option = nullptr;
-};
-
-// Shows the guest's console on stdout, minus what every healthy boot prints and what
-// comes after the program's end (uk-init's status line, the power-off messages); all of
-// it stays in the console log.
-class ConsoleView final : public hypervisor::RunObserver {
-public:
-    explicit ConsoleView(bool verbose) : verbose_(verbose) {}
-
-    void console_line(std::string_view line) override
-    {
-        if (verbose_) {
-            print(line);
-            return;
-        }
-        if (program_ended_)
-            return;
-        if (hypervisor::parse_exit_status_line(line)) {
-            program_ended_ = true;
-            // Output the program left without a final newline shares the status line.
-            auto marker = line.rfind("uk-init: exit status ");
-            if (marker > 0)
-                print(line.substr(0, marker));
-            return;
-        }
-        if (line == "PCI: Fatal: No config space access function found") // microvm has no PCI bus
-            return;
-        print(line);
-    }
-
-    void stopping(bool forced) override
-    {
-        print_notice(forced ? "stopping the VM now" : "stopping the VM (the program gets SIGTERM); press Ctrl-C again to stop it at once");
-    }
-
-private:
-    static void print(std::string_view line)
-    {
-        std::fwrite(line.data(), 1, line.size(), stdout);
-        std::fputc('\n', stdout);
-        std::fflush(stdout);
-    }
-
-    bool verbose_;
-    bool program_ended_ = false;
 };
 
 bool looks_like_elf(const std::string& path)
@@ -155,34 +125,10 @@ Result<std::filesystem::path> image_for(const std::string& target, const RunOpti
     }
     if (options.image.shapes_image())
         return fail(ErrorKind::usage,
-                    "-a, -e, -n, --compression, --sysroot and --strip shape an image as uk builds it; {} is already "
+                    "-a, -e, --image-name, --compression, --sysroot and --strip shape an image as uk builds it; {} is already "
                     "an image: rebuild it with uk build to change them",
                     target);
     return image;
-}
-
-Result<int> outcome_to_status(const hypervisor::RunOutcome& outcome, const std::filesystem::path& log)
-{
-    if (outcome.program_status)
-        return *outcome.program_status;
-    if (outcome.stop_requested)
-        return fail(ErrorKind::interrupted, "stopped the VM before its program exited");
-    const auto& errors = outcome.qemu_errors;
-    if (errors.find("Could not set up host forwarding rule") != std::string::npos)
-        return fail(ErrorKind::unavailable, "QEMU could not publish a port (it was taken just now?): choose another with -p");
-    if (errors.find("kvm") != std::string::npos || errors.find("KVM") != std::string::npos) {
-        auto first = errors.substr(0, errors.find('\n'));
-        return fail(ErrorKind::unavailable, "QEMU could not use KVM ({}): try --accel tcg", first);
-    }
-    if (outcome.qemu_status != 0 && !errors.empty()) {
-        auto first = errors.substr(0, errors.find('\n'));
-        return fail(ErrorKind::unavailable, "QEMU failed: {}", first);
-    }
-    if (!outcome.panic_line.empty())
-        return fail(ErrorKind::guest_failed, "the guest kernel panicked ({}); console log: {}", outcome.panic_line,
-                    log.string());
-    return fail(ErrorKind::guest_failed,
-                "the VM ended before its program reported an exit status; console log: {}", log.string());
 }
 
 Result<config::Settings> run_settings(const RunOptions& options, const Context& context)
@@ -203,6 +149,33 @@ Result<config::Settings> run_settings(const RunOptions& options, const Context& 
     return load_settings(options.image, *overrides);
 }
 
+hypervisor::NetworkRequest network_request(const RunOptions& options, const config::Settings& settings)
+{
+    hypervisor::NetworkRequest request;
+    auto given = [](const CLI::Option* option, const std::string& value) {
+        return option->count() ? std::optional<std::string>(value) : std::nullopt;
+    };
+    request.mode = given(options.net_option, options.net);
+    request.tap = given(options.tap_option, options.tap);
+    request.bridge = given(options.bridge_option, options.bridge);
+    request.ip = given(options.ip_option, options.ip);
+    request.gateway = given(options.gateway_option, options.gateway);
+    request.netmask = given(options.netmask_option, options.netmask);
+    request.dns = options.dns;
+    request.ports = settings.ports;
+    return request;
+}
+
+std::vector<std::string> published_ports(const hypervisor::Network& network)
+{
+    std::vector<std::string> out;
+    if (const auto* user = std::get_if<hypervisor::UserNetwork>(&network))
+        for (const auto& f : user->forwards)
+            out.push_back(fmt::format("{}:{}->{}/{}", f.host_address, f.host_port, f.guest_port,
+                                      f.protocol == hypervisor::Protocol::tcp ? "tcp" : "udp"));
+    return out;
+}
+
 Result<int> run(const RunOptions& options, const Context& context)
 {
     auto settings = run_settings(options, context);
@@ -210,7 +183,8 @@ Result<int> run(const RunOptions& options, const Context& context)
         return fail(settings.error());
     auto target = options.target.empty() ? settings->program.value_or("") : options.target;
     if (target.empty())
-        return fail(ErrorKind::usage, "nothing to run: give a program or image (uk run TARGET), or set Program in ./uk.json or in the file given with -c");
+        return fail(ErrorKind::usage, "nothing to run: give a program or image (uk run TARGET), or set Program in "
+                                      "./uk.json or in the file given with -c");
     auto memory = parse_memory_mib(settings->memory);
     if (!memory)
         return fail(ErrorKind::usage, "--mem {}", memory.error().message);
@@ -219,13 +193,14 @@ Result<int> run(const RunOptions& options, const Context& context)
                     settings->memory, minimum_memory_mib, minimum_memory_mib);
     if (settings->cpus < 1 || settings->cpus > maximum_cpus)
         return fail(ErrorKind::usage, "--cpus {}: give 1 to {}", settings->cpus, maximum_cpus);
-    hypervisor::UserNetwork network;
-    for (const auto& spec : settings->ports) {
-        auto forward = hypervisor::parse_port(spec);
-        if (!forward)
-            return fail(forward.error());
-        network.forwards.push_back(*forward);
-    }
+    auto network = hypervisor::plan_network(network_request(options, *settings));
+    if (!network)
+        return fail(network.error());
+    auto ready_timeout = parse_duration(options.ready_timeout);
+    if (!ready_timeout)
+        return fail(ErrorKind::usage, "--ready-timeout {}", ready_timeout.error().message);
+    if (options.json && !options.detach)
+        return fail(ErrorKind::usage, "--json goes with -d: an attached run prints the program's output");
     auto choice = hypervisor::parse_accelerator(settings->accel);
     if (!choice)
         return fail(choice.error());
@@ -233,19 +208,37 @@ Result<int> run(const RunOptions& options, const Context& context)
     if (!kernel_file)
         return fail(kernel_file.error());
 
-    // What the host lacks is found before anything is built or started.
+    // What the host lacks, or a name already taken, is found before anything is built or
+    // started.
     auto paths = state::resolve_paths(context.environment);
     if (!paths)
         return fail(paths.error());
+    instance::Store store(paths->instances);
+    if (!options.instance_name.empty()) {
+        if (auto valid = instance::check_instance_name(options.instance_name); !valid)
+            return fail(valid.error());
+        if (store.exists(options.instance_name))
+            return fail(ErrorKind::unavailable,
+                        "an instance named {} already exists: remove it (uk instance rm {}) or choose another --name",
+                        options.instance_name, options.instance_name);
+    }
     auto qemu = hypervisor::find_qemu(context.environment("UK_QEMU"), paths->cache);
     if (!qemu)
         return fail(qemu.error());
     auto accel = hypervisor::choose_accelerator(*choice);
     if (!accel)
         return fail(accel.error());
-    if (!options.dry_run)
-        if (auto free = hypervisor::check_ports_free(network.forwards); !free)
-            return fail(free.error());
+    if (!options.dry_run) {
+        Status host_ready;
+        if (const auto* user = std::get_if<hypervisor::UserNetwork>(&network->qemu))
+            host_ready = hypervisor::check_ports_free(user->forwards);
+        else if (const auto* tap = std::get_if<hypervisor::TapNetwork>(&network->qemu))
+            host_ready = hypervisor::check_tap(tap->device);
+        else if (const auto* bridge = std::get_if<hypervisor::BridgeNetwork>(&network->qemu))
+            host_ready = hypervisor::check_bridge(bridge->bridge, bridge->helper);
+        if (!host_ready)
+            return fail(host_ready.error());
+    }
 
     // Program from the config file: the config describes an image, built afresh each time.
     auto image = options.target.empty() ? build_for_run(*settings, *kernel_file, context)
@@ -260,18 +253,21 @@ Result<int> run(const RunOptions& options, const Context& context)
     if (!kernel)
         return fail(kernel.error());
 
-    // Instance folders hold the QMP socket, whose path a Unix socket limits to 107 bytes.
-    auto instance = paths->instances / (image->stem().string().substr(0, 32) + "-" + random_suffix());
-    if ((instance / "qmp.sock").string().size() > 107)
+    auto name = options.instance_name.empty() ? image->stem().string().substr(0, 32) + "-" + random_suffix()
+                                              : options.instance_name;
+    auto files = store.files(name);
+    // The folder holds QEMU's control socket, whose path a Unix socket limits to 107 bytes.
+    if (files.qmp_socket().string().size() > 107)
         return fail(ErrorKind::unavailable,
                     "the instance folder {} is too deep for QEMU's control socket (107 bytes at most): set UK_HOME "
                     "or XDG_STATE_HOME to a shorter path",
-                    instance.string());
+                    files.folder.string());
     hypervisor::GuestBoot boot{
         .machine = hypervisor::Machine::microvm,
         .accelerator = accel->accelerator,
         .root_partuuid = *partuuid,
-        .address = hypervisor::user_network_address(),
+        .address = network->address,
+        .dhcp = network->dhcp,
         .verbose = settings->verbose,
     };
     if (accel->accelerator == hypervisor::Accelerator::tcg) {
@@ -289,8 +285,8 @@ Result<int> run(const RunOptions& options, const Context& context)
         .kernel = *kernel,
         .kernel_args = hypervisor::guest_kernel_args(boot),
         .drives = {{.file = std::filesystem::absolute(*image), .read_only = true}},
-        .network = network,
-        .qmp_socket = instance / "qmp.sock",
+        .network = network->qemu,
+        .qmp_socket = files.qmp_socket(),
     };
     if (options.dry_run) {
         print_result(hypervisor::shell_quote(hypervisor::qemu_argv(config)));
@@ -298,22 +294,38 @@ Result<int> run(const RunOptions& options, const Context& context)
     }
     if (!accel->warning.empty())
         print_warning(accel->warning);
-    if (auto made = state::ensure_directory(instance); !made)
-        return fail(made.error());
+    auto created = store.create(name);
+    if (!created)
+        return fail(created.error());
 
-    ConsoleView view(settings->verbose);
-    auto outcome = hypervisor::run_vm({.qemu = config, .console_log = instance / "console.log"}, view);
-    if (!outcome)
-        return fail(outcome.error());
-    auto status = outcome_to_status(*outcome, instance / "console.log");
-    // An attached run leaves nothing behind, except the console log of a guest that
-    // failed: the error message gives its path.
-    std::error_code ec;
-    if (!status && status.error().kind == ErrorKind::guest_failed)
-        std::filesystem::remove(instance / "qmp.sock", ec);
-    else
-        std::filesystem::remove_all(instance, ec);
-    return status;
+    instance::Record record{
+        .name = name,
+        .image = std::filesystem::absolute(*image),
+        .created = instance::utc_now(),
+        .detached = options.detach,
+        .qemu_pid = 0,
+        .memory_mib = config.memory_mib,
+        .cpus = config.cpus,
+        .accelerator = accel->accelerator == hypervisor::Accelerator::kvm ? "kvm" : "tcg",
+        .network = network->description,
+        .ports = published_ports(network->qemu),
+    };
+    if (options.detach) {
+        const hypervisor::PortForward* first_tcp = nullptr;
+        if (const auto* user = std::get_if<hypervisor::UserNetwork>(&network->qemu))
+            for (const auto& f : user->forwards)
+                if (!first_tcp && f.protocol == hypervisor::Protocol::tcp)
+                    first_tcp = &f;
+        auto started = start_detached(store, record, config, first_tcp, *ready_timeout);
+        if (!started)
+            return fail(started.error());
+        if (options.json)
+            print_result(instance::to_json(*started, instance::status_of(*started, files), files).dump(2));
+        else
+            print_result(name);
+        return exit_success;
+    }
+    return run_attached(store, record, config, settings->verbose);
 }
 
 } // namespace
@@ -332,14 +344,35 @@ Action declare_run(CLI::App& command, const Context& context)
     options->accel_option =
         command.add_option("--accel", options->accel, "auto (KVM when usable, else TCG), kvm or tcg (default auto)");
     command.add_flag("--dry-run", options->dry_run, "Print the QEMU command line and exit");
+    command.add_flag("-d,--detach", options->detach,
+                     "Start the VM in the background, print the instance's name and return once it runs (and its "
+                     "first published TCP port answers)");
+    command.add_option("--name", options->instance_name, "The instance's name (default: IMAGE-xxxxxx)");
+    command.add_flag("--json", options->json, "With -d: print the instance as JSON (docs/json.md)");
+    command.add_option("--ready-timeout", options->ready_timeout,
+                       "With -d: how long to wait for the first published port, e.g. 30s (default 120s)");
+    options->net_option = command.add_option("--net", options->net, "user (default: QEMU's NAT, -p publishes ports), tap, "
+                                                                     "bridge or none");
+    options->tap_option = command.add_option("--tap", options->tap, "An existing tap device for --net tap");
+    options->bridge_option =
+        command.add_option("--bridge", options->bridge, "A host bridge for --net bridge (through qemu-bridge-helper)");
+    options->ip_option =
+        command.add_option("--ip", options->ip, "Tap/bridge: the guest's IPv4 address, A.B.C.D[/PREFIX] (default: DHCP)");
+    options->gateway_option = command.add_option("--gateway", options->gateway, "Tap/bridge with --ip: the default route");
+    options->netmask_option =
+        command.add_option("--netmask", options->netmask, "Tap/bridge with --ip: e.g. 255.255.255.0 (default /24)");
+    command.add_option("--dns", options->dns, "Tap/bridge: a DNS server for the guest (repeatable)")
+        ->allow_extra_args(false);
     options->verbose_option =
         command.add_flag("-v,--verbose", options->verbose, "Show the kernel's messages and everything on the console");
-    options->image.declare(command);
+    options->image.declare(command, ImageOptions::NameFlag::image_name);
     command.footer("Examples:\n"
                    "  uk run ./server -p 8080                 # build, boot, publish 127.0.0.1:8080\n"
                    "  uk run server --mem 64M -p 18080:8080   # an image from the store\n"
                    "  uk run -c node.json -p 8080             # what the config file says, and a port\n"
                    "  uk run ./job -a --once; echo $?         # the program's exit status is uk's\n"
+                   "  uk run -d --name web server -p 8080     # in the background; uk ps, uk instance stop web\n"
+                   "  uk run server --tap tap0 --ip 192.168.7.2/24 --gateway 192.168.7.1\n"
                    "Ctrl-C stops the VM gracefully (the program gets SIGTERM); twice stops it at once.");
     return [options, &context] { return run(*options, context); };
 }

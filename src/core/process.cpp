@@ -97,7 +97,9 @@ Result<Process> Process::spawn(const SpawnOptions& options)
         return fail(ErrorKind::unavailable, "cannot start {}: {}", options.argv[0], std::strerror(error));
     }
     if (pid == 0) {
-        if (options.new_process_group)
+        if (options.new_session)
+            ::setsid();
+        else if (options.new_process_group)
             ::setpgid(0, 0);
         if (options.die_with_parent) {
             ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -130,7 +132,7 @@ Result<Process> Process::spawn(const SpawnOptions& options)
     close_fd(in->fd), close_fd(out->fd), close_fd(err->fd);
     Process process;
     process.pid_ = pid;
-    process.own_group_ = options.new_process_group;
+    process.own_group_ = options.new_process_group || options.new_session;
     process.stdin_fd_ = in->parent_fd;
     process.stdout_fd_ = out->parent_fd;
     process.stderr_fd_ = err->parent_fd;
@@ -176,6 +178,12 @@ Process::~Process()
     if (pid_ > 0 && !status_)
         kill();
     release_fds();
+}
+
+void Process::release()
+{
+    release_fds();
+    pid_ = -1;
 }
 
 void Process::release_fds()

@@ -32,6 +32,8 @@ struct SpawnOptions {
     std::filesystem::path working_dir;
     // The child leads its own process group, so terminal Ctrl-C reaches uk, not QEMU.
     bool new_process_group = true;
+    // The child leads its own session, out of reach of the terminal's hang-up (detached VMs).
+    bool new_session = false;
     // The kernel kills the child if uk dies first (PR_SET_PDEATHSIG).
     bool die_with_parent = true;
 };
@@ -64,6 +66,8 @@ public:
     void send_signal(int signal);
     // SIGKILL to the child's process group (or the child), then reaps it.
     void kill();
+    // Lets the child live on after this object: nothing is killed or waited for.
+    void release();
 
 private:
     Process() = default;

@@ -47,4 +47,38 @@ std::string human_bytes(std::uint64_t bytes)
     return text;
 }
 
+Result<std::chrono::milliseconds> parse_duration(const std::string& text)
+{
+    auto bad = [&] {
+        return fail(ErrorKind::usage, "\"{}\" is not a duration: expected e.g. 10s, 500ms or 2m", text);
+    };
+    std::size_t digits = 0;
+    while (digits < text.size() && (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.'))
+        digits++;
+    if (digits == 0 || digits > 12)
+        return bad();
+    double value = 0;
+    try {
+        std::size_t used = 0;
+        value = std::stod(text.substr(0, digits), &used);
+        if (used != digits)
+            return bad();
+    } catch (const std::exception&) {
+        return bad();
+    }
+    auto unit = text.substr(digits);
+    double scale = 0;
+    if (unit.empty() || unit == "s")
+        scale = 1000;
+    else if (unit == "ms")
+        scale = 1;
+    else if (unit == "m")
+        scale = 60'000;
+    else if (unit == "h")
+        scale = 3'600'000;
+    else
+        return bad();
+    return std::chrono::milliseconds(static_cast<long long>(value * scale));
+}
+
 } // namespace uk

@@ -2,7 +2,7 @@
 
 namespace uk::hypervisor {
 
-GuestAddress user_network_address() { return {"10.0.2.15", 24, "10.0.2.2", "10.0.2.3"}; }
+GuestAddress user_network_address() { return {"10.0.2.15", 24, "10.0.2.2", {"10.0.2.3"}}; }
 
 std::string guest_kernel_args(const GuestBoot& boot)
 {
@@ -19,12 +19,22 @@ std::string guest_kernel_args(const GuestBoot& boot)
         if (boot.kernel_hz && *boot.kernel_hz > 0)
             args += " lapic_timer_period=" + std::to_string(1'000'000'000u / *boot.kernel_hz);
     }
-    // uk-init sets the address from these (docs/guest.md: the kernel's own ip= spends
-    // 50-140 ms of boot sleeping under emulation); the kernel's autoconfiguration is off.
-    args += " ip=off";
+    // uk-init sets a static address from these (docs/guest.md: the kernel's own ip= spends
+    // 50-140 ms of boot sleeping under emulation); the kernel's autoconfiguration is for
+    // DHCP only.
+    args += boot.dhcp ? " ip=dhcp" : " ip=off";
     if (boot.address) {
         const auto& a = *boot.address;
-        args += " uk.ip=" + a.address + "/" + std::to_string(a.prefix_length) + " uk.gw=" + a.gateway + " uk.dns=" + a.dns;
+        if (!boot.dhcp && !a.address.empty()) {
+            args += " uk.ip=" + a.address + "/" + std::to_string(a.prefix_length);
+            if (!a.gateway.empty())
+                args += " uk.gw=" + a.gateway;
+        }
+        if (!a.dns.empty()) {
+            args += " uk.dns=";
+            for (std::size_t i = 0; i < a.dns.size(); i++)
+                args += (i ? "," : "") + a.dns[i];
+        }
     }
     return args;
 }

@@ -6,15 +6,17 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace uk::hypervisor {
 
 // A static IPv4 configuration for eth0, applied by uk-init (uk.ip=, uk.gw=, uk.dns=).
+// The gateway and the DNS servers may be left out; with DHCP only the DNS servers count.
 struct GuestAddress {
     std::string address;
     unsigned prefix_length = 24;
     std::string gateway;
-    std::string dns;
+    std::vector<std::string> dns;
 };
 
 // QEMU user networking's fixed plan: guest 10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3.
@@ -25,6 +27,7 @@ struct GuestBoot {
     Accelerator accelerator = Accelerator::tcg;
     std::string root_partuuid;
     std::optional<GuestAddress> address;
+    bool dhcp = false; // the kernel's DHCP client configures eth0 (tap and bridge without --ip)
     // TCG only: the host TSC rate, and the kernel's HZ when it is uk's own kernel (whose
     // lapic_timer_period parameter needs it).
     std::optional<std::uint32_t> tsc_khz;

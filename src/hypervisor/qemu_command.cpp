@@ -57,10 +57,19 @@ std::vector<std::string> qemu_argv(const QemuConfig& c)
         add({"-device", device("virtio-blk") + ",drive=" + id});
     }
 
+    std::string netdev;
     if (const auto* user = std::get_if<UserNetwork>(&c.network)) {
-        std::string netdev = "user,id=net0";
+        netdev = "user,id=net0";
         for (const auto& f : user->forwards)
             netdev += ",hostfwd=" + forward_rule(f);
+    } else if (const auto* tap = std::get_if<TapNetwork>(&c.network)) {
+        // script=no: the tap is configured already; uk never runs QEMU's ifup scripts.
+        netdev = "tap,id=net0,ifname=" + escape_option_value(tap->device) + ",script=no,downscript=no";
+    } else if (const auto* bridge = std::get_if<BridgeNetwork>(&c.network)) {
+        netdev = "bridge,id=net0,br=" + escape_option_value(bridge->bridge) +
+                 ",helper=" + escape_option_value(bridge->helper.string());
+    }
+    if (!netdev.empty()) {
         add({"-netdev", netdev});
         add({"-device", device("virtio-net") + ",netdev=net0" + (microvm ? "" : ",romfile=")});
     }

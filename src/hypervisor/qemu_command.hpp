@@ -27,11 +27,21 @@ struct PortForward {
     std::uint16_t guest_port = 0;
 };
 
+// QEMU's own NAT (slirp): no privileges, ports published with hostfwd.
 struct UserNetwork {
     std::vector<PortForward> forwards;
 };
+// An existing tap device, opened by QEMU.
+struct TapNetwork {
+    std::string device;
+};
+// A tap on a host bridge, created by qemu-bridge-helper.
+struct BridgeNetwork {
+    std::string bridge;
+    std::filesystem::path helper;
+};
 struct NoNetwork {};
-using Network = std::variant<UserNetwork, NoNetwork>;
+using Network = std::variant<UserNetwork, TapNetwork, BridgeNetwork, NoNetwork>;
 
 struct Drive {
     std::filesystem::path file;

@@ -73,8 +73,20 @@ Result<std::string> QmpClient::read_line(std::chrono::steady_clock::time_point d
 
 Status QmpClient::execute(const std::string& command, std::chrono::milliseconds timeout)
 {
+    auto result = call(command, nullptr, timeout);
+    if (!result)
+        return fail(result.error());
+    return {};
+}
+
+Result<nlohmann::json> QmpClient::call(const std::string& command, const nlohmann::json& arguments,
+                                       std::chrono::milliseconds timeout)
+{
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::string request = nlohmann::json{{"execute", command}}.dump() + "\n";
+    nlohmann::json message{{"execute", command}};
+    if (!arguments.is_null())
+        message["arguments"] = arguments;
+    std::string request = message.dump() + "\n";
     if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()))
         return fail(ErrorKind::unavailable, "cannot send {} to QEMU: {}", command, std::strerror(errno));
     for (;;) {
@@ -88,8 +100,16 @@ Status QmpClient::execute(const std::string& command, std::chrono::milliseconds 
             return fail(ErrorKind::unavailable, "QEMU refused {}: {}", command,
                         reply["error"].value("desc", std::string("no reason given")));
         if (reply.contains("return"))
-            return {};
+            return reply["return"];
     }
+}
+
+Result<std::string> QmpClient::human(const std::string& command_line, std::chrono::milliseconds timeout)
+{
+    auto result = call("human-monitor-command", {{"command-line", command_line}}, timeout);
+    if (!result)
+        return fail(result.error());
+    return result->is_string() ? result->get<std::string>() : std::string();
 }
 
 } // namespace uk::hypervisor

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace uk::hypervisor {
@@ -22,6 +23,11 @@ public:
 
     // Runs a command without arguments ("system_powerdown", "quit"); events are skipped.
     Status execute(const std::string& command, std::chrono::milliseconds timeout);
+    // Runs a command and returns what it returned.
+    Result<nlohmann::json> call(const std::string& command, const nlohmann::json& arguments,
+                                std::chrono::milliseconds timeout);
+    // A human monitor command ("info usernet") and its text.
+    Result<std::string> human(const std::string& command_line, std::chrono::milliseconds timeout);
 
 private:
     explicit QmpClient(int fd) : fd_(fd) {}

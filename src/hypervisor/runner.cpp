@@ -133,6 +133,7 @@ Result<RunOutcome> run_vm(const RunRequest& request, RunObserver& observer)
                                 .stderr_stream = Pipe{}});
     if (!qemu)
         return fail(qemu.error());
+    observer.started(qemu->pid());
 
     RunOutcome outcome;
     LineSplitter console_lines;

@@ -18,6 +18,8 @@ namespace uk::hypervisor {
 class RunObserver {
 public:
     virtual ~RunObserver() = default;
+    // QEMU is running as this process.
+    virtual void started(int qemu_pid) { (void)qemu_pid; }
     // Every line the guest prints on its console, without the line end.
     virtual void console_line(std::string_view line) = 0;
     // The user asked to stop: gracefully first (forced == false), then at once.

@@ -1,0 +1,272 @@
+// uk instance list|logs|stop|rm|inspect, and uk ps (= uk instance list): the instances
+// `uk run` started, read from the state folder. Their state is derived each time
+// (instance/record.hpp), so a killed QEMU or a rebooted machine never shows as running.
+#include "cli/command.hpp"
+#include "cli/run_modes.hpp"
+#include "cli/terminal.hpp"
+#include "core/exit_status.hpp"
+#include "core/units.hpp"
+#include "instance/control.hpp"
+#include "instance/store.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+namespace uk::cli {
+namespace {
+
+using namespace std::chrono_literals;
+
+Result<instance::Store> open_store(const Context& context)
+{
+    auto paths = state::resolve_paths(context.environment);
+    if (!paths)
+        return fail(paths.error());
+    return instance::Store(paths->instances);
+}
+
+struct ListOptions {
+    bool json = false;
+};
+
+Result<int> list(const ListOptions& options, const Context& context)
+{
+    auto store = open_store(context);
+    if (!store)
+        return fail(store.error());
+    auto records = store->list();
+    if (options.json) {
+        auto out = nlohmann::json::array();
+        for (const auto& r : records)
+            out.push_back(instance::to_json(r, instance::status_of(r, store->files(r.name)), store->files(r.name)));
+        print_result(out.dump(2));
+        return exit_success;
+    }
+    std::vector<std::array<std::string, 6>> rows{{"NAME", "STATUS", "IMAGE", "NETWORK", "PORTS", "CREATED"}};
+    for (const auto& r : records) {
+        std::string ports;
+        for (const auto& p : r.ports)
+            ports += (ports.empty() ? "" : ",") + p;
+        rows.push_back({r.name, instance::describe(instance::status_of(r, store->files(r.name))),
+                        r.image.stem().string(), r.network, ports.empty() ? "-" : ports, r.created});
+    }
+    std::array<std::size_t, 6> widths{};
+    for (const auto& row : rows)
+        for (std::size_t i = 0; i < row.size(); i++)
+            widths[i] = std::max(widths[i], row[i].size());
+    for (const auto& row : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < row.size(); i++)
+            line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], widths[i]) : row[i];
+        print_result(line);
+    }
+    return exit_success;
+}
+
+void declare_list_options(CLI::App& command, ListOptions& options)
+{
+    command.add_flag("--json", options.json, "Print the instances as a JSON array (docs/json.md)");
+}
+
+struct NameOptions {
+    std::string name;
+};
+
+Result<int> inspect(const NameOptions& options, const Context& context)
+{
+    auto store = open_store(context);
+    if (!store)
+        return fail(store.error());
+    auto record = store->load(options.name);
+    if (!record)
+        return fail(record.error());
+    auto files = store->files(record->name);
+    print_result(instance::to_json(*record, instance::status_of(*record, files), files).dump(2));
+    return exit_success;
+}
+
+struct StopOptions {
+    std::string name;
+    std::string timeout = "10s";
+};
+
+Result<int> stop(const StopOptions& options, const Context& context)
+{
+    auto timeout = parse_duration(options.timeout);
+    if (!timeout)
+        return fail(ErrorKind::usage, "--timeout {}", timeout.error().message);
+    auto store = open_store(context);
+    if (!store)
+        return fail(store.error());
+    auto record = store->load(options.name);
+    if (!record)
+        return fail(record.error());
+    auto files = store->files(record->name);
+    auto before = instance::status_of(*record, files);
+    if (before.state != instance::State::running) {
+        print_result(fmt::format("{} is not running: {}", record->name, instance::describe(before)));
+        return exit_success;
+    }
+    auto after = instance::stop(*store, *record, *timeout);
+    if (!after)
+        return fail(after.error());
+    auto reloaded = store->load(record->name);
+    bool forced = reloaded && reloaded->forced;
+    print_result(fmt::format("stopped {}{}: {}", record->name,
+                             forced ? fmt::format(" (killed after {})", options.timeout) : "",
+                             after->exit_status ? fmt::format("the program exited with status {}", *after->exit_status)
+                                                : std::string("the program reported no exit status")));
+    return exit_success;
+}
+
+struct RemoveOptions {
+    std::vector<std::string> names;
+    bool force = false;
+};
+
+Result<int> remove(const RemoveOptions& options, const Context& context)
+{
+    auto store = open_store(context);
+    if (!store)
+        return fail(store.error());
+    // Every name is checked before anything is removed.
+    std::vector<instance::Record> records;
+    for (const auto& name : options.names) {
+        auto record = store->load(name);
+        if (!record)
+            return fail(record.error());
+        if (!options.force && instance::status_of(*record, store->files(name)).state == instance::State::running)
+            return fail(ErrorKind::unavailable, "instance {} is running: stop it first (uk instance stop {}) or use -f",
+                        name, name);
+        records.push_back(*record);
+    }
+    for (const auto& record : records) {
+        instance::kill_now(*store, record);
+        if (auto removed = store->remove(record.name); !removed)
+            return fail(removed.error());
+        print_result(record.name);
+    }
+    return exit_success;
+}
+
+struct LogsOptions {
+    std::string name;
+    bool follow = false;
+    bool all = false;
+};
+
+Result<int> logs(const LogsOptions& options, const Context& context)
+{
+    auto store = open_store(context);
+    if (!store)
+        return fail(store.error());
+    auto record = store->load(options.name);
+    if (!record)
+        return fail(record.error());
+    auto files = store->files(record->name);
+    std::ifstream in(files.console_log(), std::ios::binary);
+    if (!in)
+        return fail(ErrorKind::not_found, "instance {} has no console log yet", record->name);
+    ConsoleFilter filter(options.all);
+    std::string partial;
+    auto show = [&](bool flush_partial) {
+        std::string chunk;
+        char buffer[8192];
+        while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+            chunk.append(buffer, static_cast<std::size_t>(in.gcount()));
+            if (in.eof())
+                break;
+        }
+        in.clear();
+        partial += chunk;
+        std::size_t start = 0;
+        for (auto newline = partial.find('\n'); newline != std::string::npos; newline = partial.find('\n', start)) {
+            std::string_view line(partial.data() + start, newline - start);
+            if (!line.empty() && line.back() == '\r')
+                line.remove_suffix(1);
+            if (auto shown = filter.filter(line)) {
+                std::fwrite(shown->data(), 1, shown->size(), stdout);
+                std::fputc('\n', stdout);
+            }
+            start = newline + 1;
+        }
+        partial.erase(0, start);
+        if (flush_partial && !partial.empty()) {
+            if (auto shown = filter.filter(partial))
+                std::fwrite(shown->data(), 1, shown->size(), stdout);
+            partial.clear();
+        }
+        std::fflush(stdout);
+    };
+    show(!options.follow);
+    if (!options.follow)
+        return exit_success;
+    // Follow until the VM ends (or Ctrl-C, which ends uk as usual).
+    while (instance::qemu_alive(record->qemu_pid, files)) {
+        std::this_thread::sleep_for(100ms);
+        show(false);
+    }
+    show(true);
+    return exit_success;
+}
+
+} // namespace
+
+Action declare_instance(CLI::App& command, const Context& context)
+{
+    command.require_subcommand(1);
+    auto list_options = std::make_shared<ListOptions>();
+    auto* list_command = command.add_subcommand("list", "List instances and their state (also: uk ps)");
+    list_command->alias("ls");
+    declare_list_options(*list_command, *list_options);
+
+    auto logs_options = std::make_shared<LogsOptions>();
+    auto* logs_command = command.add_subcommand("logs", "Print an instance's console output");
+    logs_command->add_option("NAME", logs_options->name, "The instance")->required();
+    logs_command->add_flag("-f,--follow", logs_options->follow, "Keep printing until the VM ends");
+    logs_command->add_flag("--all", logs_options->all, "Everything the console printed, kernel and uk-init included");
+
+    auto stop_options = std::make_shared<StopOptions>();
+    auto* stop_command =
+        command.add_subcommand("stop", "Stop an instance: the program gets SIGTERM, then the VM is killed after --timeout");
+    stop_command->add_option("NAME", stop_options->name, "The instance")->required();
+    stop_command->add_option("-t,--timeout", stop_options->timeout, "How long to wait before killing it (default 10s)");
+
+    auto remove_options = std::make_shared<RemoveOptions>();
+    auto* remove_command = command.add_subcommand("rm", "Remove stopped instances and their logs");
+    remove_command->add_option("NAME", remove_options->names, "The instances")->required();
+    remove_command->add_flag("-f,--force", remove_options->force, "Kill running ones first");
+
+    auto inspect_options = std::make_shared<NameOptions>();
+    auto* inspect_command = command.add_subcommand("inspect", "Print an instance's record and state as JSON");
+    inspect_command->add_option("NAME", inspect_options->name, "The instance")->required();
+
+    command.footer("Examples:\n"
+                   "  uk run -d --name web server -p 8080 && uk ps\n"
+                   "  uk instance logs -f web\n"
+                   "  uk instance stop web && uk instance rm web");
+    return [=, &context, &command]() -> Result<int> {
+        if (list_command->parsed())
+            return list(*list_options, context);
+        if (logs_command->parsed())
+            return logs(*logs_options, context);
+        if (stop_command->parsed())
+            return stop(*stop_options, context);
+        if (remove_command->parsed())
+            return remove(*remove_options, context);
+        if (inspect_command->parsed())
+            return inspect(*inspect_options, context);
+        return fail(ErrorKind::usage, "{} needs a subcommand: list, logs, stop, rm or inspect", command.get_name());
+    };
+}
+
+Action declare_ps(CLI::App& command, const Context& context)
+{
+    auto options = std::make_shared<ListOptions>();
+    declare_list_options(command, *options);
+    return [options, &context] { return list(*options, context); };
+}
+
+} // namespace uk::cli

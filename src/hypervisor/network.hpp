@@ -1,0 +1,48 @@
+// The guest's network as `uk run` options describe it (--net, --tap, --bridge, --ip,
+// --gateway, --netmask, --dns, -p): checked and turned into QEMU's netdev and the
+// guest's address. plan_network is pure; the check_* functions look at the host.
+#pragma once
+
+#include "core/error.hpp"
+#include "hypervisor/kernel_args.hpp"
+#include "hypervisor/qemu_command.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace uk::hypervisor {
+
+struct NetworkRequest {
+    std::optional<std::string> mode; // user (default), tap, bridge, none
+    std::optional<std::string> tap;
+    std::optional<std::string> bridge;
+    std::optional<std::string> ip;      // A.B.C.D or A.B.C.D/PREFIX
+    std::optional<std::string> gateway;
+    std::optional<std::string> netmask; // A.B.C.D or PREFIX
+    std::vector<std::string> dns;
+    std::vector<std::string> ports;     // -p
+};
+
+struct NetworkPlan {
+    Network qemu = UserNetwork{};
+    std::optional<GuestAddress> address; // static: applied by uk-init
+    bool dhcp = false;                   // the kernel asks DHCP
+    std::string description;             // "user", "tap uktap0 192.168.7.2/24", "bridge br0 dhcp", "none"
+};
+
+// The bridge helper's default path when bridge networking is asked for.
+inline const std::filesystem::path default_bridge_helper = "/usr/lib/qemu/qemu-bridge-helper";
+
+Result<NetworkPlan> plan_network(const NetworkRequest& request);
+
+// The tap exists, is a tap, and this user can attach to it now (nobody else has it).
+Status check_tap(const std::string& device, const std::filesystem::path& tun_device = "/dev/net/tun");
+
+// The bridge exists and QEMU's helper is installed (and allows it, where its ACL is readable).
+Status check_bridge(const std::string& bridge, const std::filesystem::path& helper,
+                    const std::filesystem::path& sys_class_net = "/sys/class/net",
+                    const std::filesystem::path& acl = "/etc/qemu/bridge.conf");
+
+} // namespace uk::hypervisor

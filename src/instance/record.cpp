@@ -1,0 +1,119 @@
+#include "instance/record.hpp"
+
+#include "core/files.hpp"
+#include "hypervisor/runner.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+namespace uk::instance {
+
+nlohmann::json to_json(const Record& r)
+{
+    return {{"name", r.name},         {"image", r.image.string()}, {"created", r.created},
+            {"detached", r.detached}, {"qemu_pid", r.qemu_pid},    {"memory_mib", r.memory_mib},
+            {"cpus", r.cpus},         {"accelerator", r.accelerator}, {"network", r.network},
+            {"ports", r.ports},       {"stop_requested", r.stop_requested}, {"forced", r.forced}};
+}
+
+nlohmann::json to_json(const Record& record, const InstanceStatus& status, const Files& files)
+{
+    auto json = to_json(record);
+    json["status"] = state_name(status.state);
+    json["exit_status"] = status.exit_status ? nlohmann::json(*status.exit_status) : nlohmann::json(nullptr);
+    json["console_log"] = files.console_log().string();
+    return json;
+}
+
+Result<Record> record_from_json(const nlohmann::json& j, const std::string& where)
+{
+    try {
+        Record r;
+        r.name = j.at("name").get<std::string>();
+        r.image = j.at("image").get<std::string>();
+        r.created = j.at("created").get<std::string>();
+        r.detached = j.at("detached").get<bool>();
+        r.qemu_pid = j.at("qemu_pid").get<int>();
+        r.memory_mib = j.at("memory_mib").get<std::uint32_t>();
+        r.cpus = j.at("cpus").get<unsigned>();
+        r.accelerator = j.at("accelerator").get<std::string>();
+        r.network = j.at("network").get<std::string>();
+        r.ports = j.at("ports").get<std::vector<std::string>>();
+        r.stop_requested = j.at("stop_requested").get<bool>();
+        r.forced = j.value("forced", false);
+        return r;
+    } catch (const nlohmann::json::exception& e) {
+        return fail(ErrorKind::invalid_input, "{} is damaged ({}): remove its folder", where, e.what());
+    }
+}
+
+bool qemu_alive(int pid, const Files& files)
+{
+    if (pid <= 0 || (::kill(pid, 0) != 0 && errno != EPERM))
+        return false;
+    // A zombie's command line is empty; another program under a reused pid has its own.
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return cmdline.find(files.qmp_socket().string()) != std::string::npos;
+}
+
+std::optional<int> exit_status_in_log(const std::filesystem::path& console_log)
+{
+    std::ifstream in(console_log, std::ios::binary);
+    std::optional<int> status;
+    for (std::string line; std::getline(in, line);) {
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        if (auto found = hypervisor::parse_exit_status_line(line))
+            status = found;
+    }
+    return status;
+}
+
+InstanceStatus status_of(const Record& record, const Files& files)
+{
+    if (qemu_alive(record.qemu_pid, files))
+        return {State::running, std::nullopt};
+    auto exit_status = exit_status_in_log(files.console_log());
+    if (record.stop_requested)
+        return {State::stopped, exit_status};
+    if (exit_status)
+        return {State::exited, exit_status};
+    return {State::crashed, std::nullopt};
+}
+
+const char* state_name(State state)
+{
+    switch (state) {
+    case State::running: return "running";
+    case State::exited: return "exited";
+    case State::stopped: return "stopped";
+    case State::crashed: return "crashed";
+    }
+    return "?";
+}
+
+std::string describe(const InstanceStatus& status)
+{
+    std::string text = state_name(status.state);
+    if (status.exit_status)
+        text += " (" + std::to_string(*status.exit_status) + ")";
+    else if (status.state == State::stopped)
+        text += " (killed)";
+    return text;
+}
+
+std::string utc_now()
+{
+    std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+
+} // namespace uk::instance

@@ -1,0 +1,68 @@
+// An instance: one VM started by `uk run`, kept as a folder in the state directory
+// (instance.json, console.log, qemu.log, qmp.sock). Its state is never stored, always
+// derived: running while its QEMU lives, then exited, stopped or crashed according to
+// what the console log and the record say. So a record left by a killed QEMU or a
+// rebooted machine can never claim to be running.
+#pragma once
+
+#include "core/error.hpp"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace uk::instance {
+
+struct Record {
+    std::string name;
+    std::filesystem::path image;
+    std::string created; // UTC, ISO 8601
+    bool detached = false;
+    int qemu_pid = 0;
+    std::uint32_t memory_mib = 0;
+    unsigned cpus = 1;
+    std::string accelerator;        // kvm, tcg
+    std::string network;            // "user", "tap uktap0 192.168.7.2/24", ...
+    std::vector<std::string> ports; // "127.0.0.1:8080->8080/tcp"
+    bool stop_requested = false;    // uk instance stop (or Ctrl-C) asked it to stop
+    bool forced = false;            // ...and it had to be killed
+};
+
+enum class State { running, exited, stopped, crashed };
+
+struct InstanceStatus {
+    State state = State::crashed;
+    std::optional<int> exit_status; // the program's, from uk-init's console line
+};
+
+struct Files {
+    std::filesystem::path folder;
+    std::filesystem::path record() const { return folder / "instance.json"; }
+    std::filesystem::path console_log() const { return folder / "console.log"; }
+    std::filesystem::path qemu_log() const { return folder / "qemu.log"; }
+    std::filesystem::path qmp_socket() const { return folder / "qmp.sock"; }
+};
+
+nlohmann::json to_json(const Record& record);
+// The record with its derived status and files, as --json prints an instance.
+nlohmann::json to_json(const Record& record, const InstanceStatus& status, const Files& files);
+Result<Record> record_from_json(const nlohmann::json& json, const std::string& where);
+
+// Is this QEMU alive, and is it the one started for this folder? (pids are reused.)
+bool qemu_alive(int pid, const Files& files);
+
+InstanceStatus status_of(const Record& record, const Files& files);
+
+// "running", "exited (3)", "stopped (0)", "stopped (killed)", "crashed"
+std::string describe(const InstanceStatus& status);
+const char* state_name(State state);
+
+// The program's exit status as uk-init printed it in a console log, if it did.
+std::optional<int> exit_status_in_log(const std::filesystem::path& console_log);
+
+// Now, as the record's "created".
+std::string utc_now();
+
+} // namespace uk::instance

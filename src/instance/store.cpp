@@ -1,0 +1,91 @@
+#include "instance/store.hpp"
+
+#include "core/files.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <sys/stat.h>
+
+namespace uk::instance {
+
+Status check_instance_name(const std::string& name)
+{
+    bool valid = !name.empty() && name.size() <= 64 && std::isalnum(static_cast<unsigned char>(name[0])) &&
+                 std::all_of(name.begin(), name.end(), [](char c) {
+                     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+                 });
+    if (!valid)
+        return fail(ErrorKind::usage,
+                    "instance name \"{}\" is not valid: use 1 to 64 lower-case letters, digits, '.', '_' or '-', "
+                    "starting with a letter or digit",
+                    name);
+    return {};
+}
+
+bool Store::exists(const std::string& name) const
+{
+    std::error_code ec;
+    return std::filesystem::exists(files(name).record(), ec) || std::filesystem::exists(files(name).folder, ec);
+}
+
+Result<Files> Store::create(const std::string& name) const
+{
+    if (auto valid = check_instance_name(name); !valid)
+        return fail(valid.error());
+    std::error_code ec;
+    std::filesystem::create_directories(folder_, ec);
+    if (::mkdir(files(name).folder.c_str(), 0755) != 0) {
+        if (errno == EEXIST)
+            return fail(ErrorKind::unavailable,
+                        "an instance named {} already exists: remove it (uk instance rm {}) or choose another --name",
+                        name, name);
+        return fail(ErrorKind::io, "cannot create {}: {}", files(name).folder.string(), std::strerror(errno));
+    }
+    return files(name);
+}
+
+Status Store::save(const Record& record) const
+{
+    auto text = to_json(record).dump(2) + "\n";
+    return write_file_atomically(files(record.name).record(), as_bytes(text));
+}
+
+Result<Record> Store::load(const std::string& name) const
+{
+    std::error_code ec;
+    if (!check_instance_name(name) || !std::filesystem::exists(files(name).record(), ec))
+        return fail(ErrorKind::not_found, "no instance named {} (uk ps lists them)", name);
+    auto text = read_file(files(name).record());
+    if (!text)
+        return fail(text.error());
+    auto json = nlohmann::json::parse(*text, nullptr, false);
+    if (json.is_discarded())
+        return fail(ErrorKind::invalid_input, "{} is damaged (not JSON): remove its folder",
+                    files(name).record().string());
+    return record_from_json(json, files(name).record().string());
+}
+
+std::vector<Record> Store::list() const
+{
+    std::vector<Record> records;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(folder_, ec)) {
+        auto record = load(entry.path().filename().string());
+        if (record)
+            records.push_back(std::move(*record));
+    }
+    std::sort(records.begin(), records.end(), [](const Record& a, const Record& b) { return a.name < b.name; });
+    return records;
+}
+
+Status Store::remove(const std::string& name) const
+{
+    std::error_code ec;
+    std::filesystem::remove_all(files(name).folder, ec);
+    if (ec)
+        return fail(ErrorKind::io, "cannot remove {}: {}", files(name).folder.string(), ec.message());
+    return {};
+}
+
+} // namespace uk::instance
