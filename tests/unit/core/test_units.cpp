@@ -22,3 +22,19 @@ TEST_CASE("units: byte counts for people", "[unit][core]")
     CHECK(uk::human_bytes(4'481'024) == "4.5 MB");
     CHECK(uk::human_bytes(812'000) == "812.0 KB");
 }
+
+TEST_CASE("units: durations", "[unit][core]")
+{
+    using namespace std::chrono_literals;
+    CHECK(uk::parse_duration("10s").value() == 10s);
+    CHECK(uk::parse_duration("10").value() == 10s);
+    CHECK(uk::parse_duration("500ms").value() == 500ms);
+    CHECK(uk::parse_duration("2m").value() == 120s);
+    CHECK(uk::parse_duration("1.5s").value() == 1500ms);
+    for (const char* bad : {"", "s", "ten", "10 s", "10d", "-1s"}) {
+        INFO(bad);
+        auto parsed = uk::parse_duration(bad);
+        REQUIRE_FALSE(parsed);
+        CHECK(parsed.error().message == "\"" + std::string(bad) + "\" is not a duration: expected e.g. 10s, 500ms or 2m");
+    }
+}

@@ -94,3 +94,23 @@ TEST_CASE("qemu: --dry-run's line reads back into the same argv", "[unit][hyperv
           "qemu -append 'console=ttyS0 quiet' 'it'\\''s' a,b ''");
     CHECK(escape_option_value("a,b,,c") == "a,,b,,,,c");
 }
+
+TEST_CASE("qemu: a tap, a bridge, or no network at all", "[unit][hypervisor]")
+{
+    auto joined = [](const QemuConfig& config) {
+        std::string line;
+        for (const auto& arg : qemu_argv(config))
+            line += arg + "\n";
+        return line;
+    };
+    auto config = microvm_config();
+    config.network = TapNetwork{"uktap0"};
+    CHECK(joined(config).find("-netdev\ntap,id=net0,ifname=uktap0,script=no,downscript=no\n-device\nvirtio-net-device,"
+                              "netdev=net0\n") != std::string::npos);
+    config.network = BridgeNetwork{"br0", "/usr/lib/qemu/qemu-bridge-helper"};
+    CHECK(joined(config).find("-netdev\nbridge,id=net0,br=br0,helper=/usr/lib/qemu/qemu-bridge-helper\n") !=
+          std::string::npos);
+    config.network = NoNetwork{};
+    CHECK(joined(config).find("-netdev") == std::string::npos);
+    CHECK(joined(config).find("virtio-net") == std::string::npos);
+}
