@@ -208,3 +208,48 @@ uk instance rm tapvm
     CHECK(uk.running_qemus().empty());
     CHECK(uk.instances().empty());
 }
+
+TEST_CASE("uk instance stop kills a program that ignores SIGTERM after --timeout", "[e2e]")
+{
+    UkCli uk;
+    REQUIRE(uk.run({"run", "-d", "--name", "stubborn", UK_TEST_PROBE, "-a", "ignore-term"}).status == 0);
+    for (int i = 0; i < 1200 && uk.run({"instance", "logs", "stubborn"}).out.find("probe: waiting") == std::string::npos;
+         i++)
+        std::this_thread::sleep_for(100ms);
+    auto stopped = uk.run({"instance", "stop", "stubborn", "--timeout", "1s"});
+    INFO(stopped.err);
+    CHECK(stopped.status == 0);
+    CHECK(stopped.out == "stopped stubborn (killed after 1s): the program reported no exit status\n");
+    auto inspected = parse_json(uk.run({"instance", "inspect", "stubborn"}));
+    CHECK(inspected["status"] == "stopped");
+    CHECK(inspected["forced"] == true);
+    CHECK(inspected["exit_status"].is_null());
+    CHECK(uk.running_qemus().empty());
+    auto bad = uk.run({"instance", "stop", "stubborn", "--timeout", "soon"});
+    CHECK(bad.status == 2);
+    CHECK(bad.error_lines() == std::vector<std::string>{
+                                   "uk: error: --timeout \"soon\" is not a duration: expected e.g. 10s, 500ms or 2m"});
+}
+
+TEST_CASE("uk build --json and --list --json carry the documented fields", "[e2e]")
+{
+    UkCli uk;
+    auto built = parse_json(uk.run({"build", UK_TEST_GO_SERVER, "--json"}));
+    for (const char* field : {"image", "size_bytes", "allocated_bytes", "root_bytes", "compression", "sha256", "seconds"}) {
+        INFO(field);
+        CHECK(built.contains(field));
+    }
+    CHECK(built["image"] == (uk.home() / "images/go-server.img").string());
+    CHECK(built["compression"] == "zstd");
+    CHECK(built["size_bytes"].get<std::uint64_t>() == std::filesystem::file_size(uk.home() / "images/go-server.img"));
+    auto listing = parse_json(uk.run({"build", UK_TEST_NEEDS_LIB, "--list", "--json"}));
+    std::uint64_t total = 0;
+    bool found_library = false;
+    for (const auto& file : listing["files"]) {
+        total += file["size_bytes"].get<std::uint64_t>();
+        if (file["path"] == "/lib/libuktest.so.1")
+            found_library = file["why"] == "needed by " + std::string(UK_TEST_NEEDS_LIB);
+    }
+    CHECK(found_library);
+    CHECK(listing["total_bytes"].get<std::uint64_t>() == total);
+}
