@@ -18,8 +18,10 @@
 #include "hypervisor/runner.hpp"
 #include "hypervisor/tsc.hpp"
 #include "image/disk.hpp"
+#include "image/firmware.hpp"
 #include "instance/store.hpp"
 
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -36,6 +38,9 @@ constexpr unsigned maximum_cpus = 64; // the kernel's NR_CPUS
 struct RunOptions {
     std::string target;
     bool detach = false;
+    std::string boot = "direct";
+    bool uefi = false;
+    std::string disk_bus = "virtio";
     std::string instance_name;
     bool json = false;
     std::string ready_timeout = "120s";
@@ -176,6 +181,151 @@ std::vector<std::string> published_ports(const hypervisor::Network& network)
     return out;
 }
 
+// A name for an instance from an image file's name: instance names allow fewer characters.
+std::string instance_name_for(const std::filesystem::path& image)
+{
+    std::string base;
+    for (char c : image.stem().string().substr(0, 32)) {
+        char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        bool allowed = (lower >= 'a' && lower <= 'z') || (lower >= '0' && lower <= '9') || lower == '.' ||
+                       lower == '_' || lower == '-';
+        base += allowed ? lower : '-';
+    }
+    if (base.empty() || !std::isalnum(static_cast<unsigned char>(base[0])))
+        base = "vm" + base;
+    return base + "-" + random_suffix();
+}
+
+// Debian's OVMF (apt-get install ovmf): the 4 MiB build first, as QEMU's own config prefers.
+Result<hypervisor::UefiFirmware> find_uefi_firmware()
+{
+    for (const auto& [code, vars] : {std::pair{"/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"},
+                                     std::pair{"/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"}}) {
+        std::error_code ec;
+        if (std::filesystem::is_regular_file(code, ec) && std::filesystem::is_regular_file(vars, ec))
+            return hypervisor::UefiFirmware{code, vars};
+    }
+    return fail(ErrorKind::unavailable, "--uefi needs OVMF, QEMU's UEFI firmware: apt-get install ovmf");
+}
+
+// Claims the instance name and runs the VM, attached or detached.
+Result<int> launch(const RunOptions& options, const config::Settings& settings, const std::filesystem::path& image,
+                   hypervisor::QemuConfig config, const hypervisor::NetworkPlan& network,
+                   const hypervisor::AcceleratorDecision& accel, const instance::Store& store)
+{
+    auto ready_timeout = parse_duration(options.ready_timeout);
+    if (!ready_timeout)
+        return fail(ErrorKind::usage, "--ready-timeout {}", ready_timeout.error().message);
+    auto name = options.instance_name.empty() ? instance_name_for(image) : options.instance_name;
+    auto files = store.files(name);
+    // The folder holds QEMU's control socket, whose path a Unix socket limits to 107 bytes.
+    if (files.qmp_socket().string().size() > 107)
+        return fail(ErrorKind::unavailable,
+                    "the instance folder {} is too deep for QEMU's control socket (107 bytes at most): set UK_HOME "
+                    "or XDG_STATE_HOME to a shorter path",
+                    files.folder.string());
+    config.qmp_socket = files.qmp_socket();
+    if (config.uefi) // the VM's own copy of the UEFI variables, beside its other files
+        config.uefi->variables = files.folder / "uefi-vars.fd";
+    if (options.dry_run) {
+        print_result(hypervisor::shell_quote(hypervisor::qemu_argv(config)));
+        return exit_success;
+    }
+    if (!accel.warning.empty())
+        print_warning(accel.warning);
+    auto created = store.create(name);
+    if (!created)
+        return fail(created.error());
+    if (config.uefi) {
+        std::error_code ec;
+        auto template_vars = find_uefi_firmware();
+        if (!template_vars ||
+            !std::filesystem::copy_file(template_vars->variables, config.uefi->variables, ec)) {
+            (void)store.remove(name);
+            return fail(ErrorKind::io, "cannot copy the UEFI variables to {}", config.uefi->variables.string());
+        }
+    }
+
+    instance::Record record{
+        .name = name,
+        .image = std::filesystem::absolute(image),
+        .created = instance::utc_now(),
+        .detached = options.detach,
+        .qemu_pid = 0,
+        .memory_mib = config.memory_mib,
+        .cpus = config.cpus,
+        .accelerator = accel.accelerator == hypervisor::Accelerator::kvm ? "kvm" : "tcg",
+        .network = network.description,
+        .ports = published_ports(network.qemu),
+    };
+    if (options.detach) {
+        const hypervisor::PortForward* first_tcp = nullptr;
+        if (const auto* user = std::get_if<hypervisor::UserNetwork>(&network.qemu))
+            for (const auto& f : user->forwards)
+                if (!first_tcp && f.protocol == hypervisor::Protocol::tcp)
+                    first_tcp = &f;
+        auto started = start_detached(store, record, config, first_tcp, *ready_timeout);
+        if (!started)
+            return fail(started.error());
+        if (options.json)
+            print_result(instance::to_json(*started, instance::status_of(*started, files), files).dump(2));
+        else
+            print_result(name);
+        return exit_success;
+    }
+    return run_attached(store, record, config, settings.verbose);
+}
+
+// --boot firmware: the image's own boot loader on q35, as a cloud would start it. The
+// kernel's command line is the image's (DHCP), so uk passes none.
+Result<int> run_firmware(const RunOptions& options, const config::Settings& settings, const std::string& target,
+                         const hypervisor::NetworkPlan& network, std::uint64_t memory_mib,
+                         const hypervisor::QemuBinary& qemu, const hypervisor::AcceleratorDecision& accel,
+                         const std::optional<hypervisor::UefiFirmware>& uefi, const instance::Store& store,
+                         const state::Paths& paths)
+{
+    if (network.address && network.description != "user")
+        return fail(ErrorKind::usage, "--ip goes with --boot direct: a firmware-booted image asks DHCP");
+    std::error_code ec;
+    std::filesystem::path image = target;
+    if (!std::filesystem::is_regular_file(image, ec)) {
+        auto stored = paths.images / (target + ".img");
+        if (target.find('/') != std::string::npos || !std::filesystem::is_regular_file(stored, ec))
+            return fail(ErrorKind::not_found, "{} is neither an image file nor an image in {}", target,
+                        paths.images.string());
+        image = stored;
+    }
+    if (looks_like_elf(image.string()))
+        return fail(ErrorKind::usage, "--boot firmware boots an image with its own boot loader: make one with uk image "
+                                      "create {} -t raw",
+                    target);
+    auto format = image::detect_disk_format(image);
+    if (!format)
+        return fail(format.error());
+    if (*format == "raw" && !image::has_boot_loader(image))
+        return fail(ErrorKind::invalid_input, "{} has no boot loader: make a firmware-bootable image with uk image "
+                                              "create -t raw",
+                    image.string());
+    hypervisor::QemuConfig config{
+        .binary = qemu.path,
+        .machine = hypervisor::Machine::q35,
+        .accelerator = accel.accelerator,
+        .memory_mib = static_cast<std::uint32_t>(memory_mib),
+        .cpus = settings.cpus,
+        .uefi = uefi,
+        .drives = {{.file = std::filesystem::absolute(image),
+                    .read_only = options.disk_bus != "nvme", // QEMU's NVMe cannot be read-only
+                    .format = *format,
+                    .bus = options.disk_bus == "scsi"   ? hypervisor::DiskBus::scsi
+                           : options.disk_bus == "nvme" ? hypervisor::DiskBus::nvme
+                                                        : hypervisor::DiskBus::virtio}},
+        .network = network.qemu,
+    };
+    if (config.drives[0].bus == hypervisor::DiskBus::nvme)
+        config.drives[0].snapshot = true; // writes go to a temporary overlay, never to the image
+    return launch(options, settings, image, config, network, accel, store);
+}
+
 Result<int> run(const RunOptions& options, const Context& context)
 {
     auto settings = run_settings(options, context);
@@ -196,9 +346,8 @@ Result<int> run(const RunOptions& options, const Context& context)
     auto network = hypervisor::plan_network(network_request(options, *settings));
     if (!network)
         return fail(network.error());
-    auto ready_timeout = parse_duration(options.ready_timeout);
-    if (!ready_timeout)
-        return fail(ErrorKind::usage, "--ready-timeout {}", ready_timeout.error().message);
+    if (auto timeout = parse_duration(options.ready_timeout); !timeout)
+        return fail(ErrorKind::usage, "--ready-timeout {}", timeout.error().message);
     if (options.json && !options.detach)
         return fail(ErrorKind::usage, "--json goes with -d: an attached run prints the program's output");
     auto choice = hypervisor::parse_accelerator(settings->accel);
@@ -240,6 +389,19 @@ Result<int> run(const RunOptions& options, const Context& context)
             return fail(host_ready.error());
     }
 
+    bool firmware = options.boot == "firmware";
+    if (!firmware && (options.uefi || options.disk_bus != "virtio"))
+        return fail(ErrorKind::usage, "{} goes with --boot firmware", options.uefi ? "--uefi" : "--disk-bus");
+    std::optional<hypervisor::UefiFirmware> uefi;
+    if (options.uefi) {
+        auto code = find_uefi_firmware();
+        if (!code)
+            return fail(code.error());
+        uefi = *code;
+    }
+    if (firmware)
+        return run_firmware(options, *settings, target, *network, *memory, *qemu, *accel, uefi, store, *paths);
+
     // Program from the config file: the config describes an image, built afresh each time.
     auto image = options.target.empty() ? build_for_run(*settings, *kernel_file, context)
                                         : image_for(target, options, *settings, *kernel_file, context);
@@ -253,15 +415,6 @@ Result<int> run(const RunOptions& options, const Context& context)
     if (!kernel)
         return fail(kernel.error());
 
-    auto name = options.instance_name.empty() ? image->stem().string().substr(0, 32) + "-" + random_suffix()
-                                              : options.instance_name;
-    auto files = store.files(name);
-    // The folder holds QEMU's control socket, whose path a Unix socket limits to 107 bytes.
-    if (files.qmp_socket().string().size() > 107)
-        return fail(ErrorKind::unavailable,
-                    "the instance folder {} is too deep for QEMU's control socket (107 bytes at most): set UK_HOME "
-                    "or XDG_STATE_HOME to a shorter path",
-                    files.folder.string());
     hypervisor::GuestBoot boot{
         .machine = hypervisor::Machine::microvm,
         .accelerator = accel->accelerator,
@@ -286,46 +439,8 @@ Result<int> run(const RunOptions& options, const Context& context)
         .kernel_args = hypervisor::guest_kernel_args(boot),
         .drives = {{.file = std::filesystem::absolute(*image), .read_only = true}},
         .network = network->qemu,
-        .qmp_socket = files.qmp_socket(),
     };
-    if (options.dry_run) {
-        print_result(hypervisor::shell_quote(hypervisor::qemu_argv(config)));
-        return exit_success;
-    }
-    if (!accel->warning.empty())
-        print_warning(accel->warning);
-    auto created = store.create(name);
-    if (!created)
-        return fail(created.error());
-
-    instance::Record record{
-        .name = name,
-        .image = std::filesystem::absolute(*image),
-        .created = instance::utc_now(),
-        .detached = options.detach,
-        .qemu_pid = 0,
-        .memory_mib = config.memory_mib,
-        .cpus = config.cpus,
-        .accelerator = accel->accelerator == hypervisor::Accelerator::kvm ? "kvm" : "tcg",
-        .network = network->description,
-        .ports = published_ports(network->qemu),
-    };
-    if (options.detach) {
-        const hypervisor::PortForward* first_tcp = nullptr;
-        if (const auto* user = std::get_if<hypervisor::UserNetwork>(&network->qemu))
-            for (const auto& f : user->forwards)
-                if (!first_tcp && f.protocol == hypervisor::Protocol::tcp)
-                    first_tcp = &f;
-        auto started = start_detached(store, record, config, first_tcp, *ready_timeout);
-        if (!started)
-            return fail(started.error());
-        if (options.json)
-            print_result(instance::to_json(*started, instance::status_of(*started, files), files).dump(2));
-        else
-            print_result(name);
-        return exit_success;
-    }
-    return run_attached(store, record, config, settings->verbose);
+    return launch(options, *settings, *image, config, *network, *accel, store);
 }
 
 } // namespace
@@ -348,6 +463,13 @@ Action declare_run(CLI::App& command, const Context& context)
                      "Start the VM in the background, print the instance's name and return once it runs (and its "
                      "first published TCP port answers)");
     command.add_option("--name", options->instance_name, "The instance's name (default: IMAGE-xxxxxx)");
+    command.add_option("--boot", options->boot,
+                       "direct (default: uk's kernel straight into a microvm) or firmware (the image's own boot loader "
+                       "on q35, as a cloud boots it; needs an image from uk image create)")
+        ->check(CLI::IsMember({"direct", "firmware"}));
+    command.add_flag("--uefi", options->uefi, "With --boot firmware: UEFI (OVMF) instead of BIOS (SeaBIOS)");
+    command.add_option("--disk-bus", options->disk_bus, "With --boot firmware: virtio (default), scsi or nvme")
+        ->check(CLI::IsMember({"virtio", "scsi", "nvme"}));
     command.add_flag("--json", options->json, "With -d: print the instance as JSON (docs/json.md)");
     command.add_option("--ready-timeout", options->ready_timeout,
                        "With -d: how long to wait for the first published port, e.g. 30s (default 120s)");

@@ -31,6 +31,19 @@ Result<std::string> read_file(const std::filesystem::path& path)
     return std::move(contents).str();
 }
 
+Result<std::string> read_file_prefix(const std::filesystem::path& path, std::size_t limit)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        int error = errno;
+        return fail(kind_of_errno(error), "cannot read {}: {}", path.string(), describe_errno(error));
+    }
+    std::string bytes(limit, '\0');
+    in.read(bytes.data(), static_cast<std::streamsize>(limit));
+    bytes.resize(static_cast<std::size_t>(in.gcount()));
+    return bytes;
+}
+
 Status write_fully_at(int fd, std::span<const std::byte> bytes, std::uint64_t offset, std::string_view what)
 {
     const auto* data = reinterpret_cast<const char*>(bytes.data());

@@ -12,6 +12,8 @@
 namespace uk {
 
 Result<std::string> read_file(const std::filesystem::path& path);
+// At most the first `limit` bytes.
+Result<std::string> read_file_prefix(const std::filesystem::path& path, std::size_t limit);
 
 // pwrite/pread until done, retrying on EINTR; `what` names the file in the error.
 Status write_fully_at(int fd, std::span<const std::byte> bytes, std::uint64_t offset, std::string_view what);

@@ -49,12 +49,28 @@ std::vector<std::string> qemu_argv(const QemuConfig& c)
     if (!c.kernel.empty())
         add({"-kernel", c.kernel.string(), "-append", c.kernel_args});
 
+    if (c.uefi)
+        add({"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + escape_option_value(c.uefi->code.string()),
+             "-drive", "if=pflash,format=raw,unit=1,file=" + escape_option_value(c.uefi->variables.string())});
+
     for (std::size_t i = 0; i < c.drives.size(); i++) {
         const auto& d = c.drives[i];
         auto id = "disk" + std::to_string(i);
-        add({"-drive", "id=" + id + ",file=" + escape_option_value(d.file.string()) + ",format=raw,if=none" +
-                           (d.read_only ? ",readonly=on" : "")});
-        add({"-device", device("virtio-blk") + ",drive=" + id});
+        auto boot = c.kernel.empty() && i == 0 ? std::string(",bootindex=0") : std::string();
+        add({"-drive", "id=" + id + ",file=" + escape_option_value(d.file.string()) + ",format=" + d.format +
+                           ",if=none" + (d.read_only ? ",readonly=on" : "") + (d.snapshot ? ",snapshot=on" : "")});
+        switch (d.bus) {
+        case DiskBus::virtio:
+            add({"-device", device("virtio-blk") + ",drive=" + id + boot});
+            break;
+        case DiskBus::scsi:
+            add({"-device", device("virtio-scsi") + ",id=scsi" + std::to_string(i),
+                 "-device", "scsi-hd,bus=scsi" + std::to_string(i) + ".0,drive=" + id + boot});
+            break;
+        case DiskBus::nvme:
+            add({"-device", "nvme,serial=uk" + std::to_string(i) + ",drive=" + id + boot});
+            break;
+        }
     }
 
     std::string netdev;

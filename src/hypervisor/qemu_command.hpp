@@ -43,9 +43,22 @@ struct BridgeNetwork {
 struct NoNetwork {};
 using Network = std::variant<UserNetwork, TapNetwork, BridgeNetwork, NoNetwork>;
 
+// How the disk is attached: virtio-blk (uk's default), virtio-scsi (GCP's), or NVMe (AWS
+// Nitro's and GCP's newer machines). microvm has virtio-blk only.
+enum class DiskBus { virtio, scsi, nvme };
+
 struct Drive {
     std::filesystem::path file;
     bool read_only = false;
+    std::string format = "raw"; // raw, qcow2, vmdk, vpc
+    DiskBus bus = DiskBus::virtio;
+    bool snapshot = false;      // writes go to a temporary overlay, never to the file
+};
+
+// UEFI firmware in flash: the read-only code and this VM's own copy of the variables.
+struct UefiFirmware {
+    std::filesystem::path code;
+    std::filesystem::path variables;
 };
 
 struct QemuConfig {
@@ -54,8 +67,9 @@ struct QemuConfig {
     Accelerator accelerator = Accelerator::tcg;
     std::uint32_t memory_mib = 128;
     unsigned cpus = 1;
-    std::filesystem::path kernel;
+    std::filesystem::path kernel; // empty: the firmware boots the first disk
     std::string kernel_args;
+    std::optional<UefiFirmware> uefi; // q35 without it boots through SeaBIOS
     std::vector<Drive> drives;
     Network network = UserNetwork{};
     std::filesystem::path qmp_socket;

@@ -1,0 +1,215 @@
+// uk image create|list|rm: images for clouds and other hypervisors (self-booting through
+// BIOS or UEFI firmware, in the target's format), and the image store.
+#include "cli/command.hpp"
+#include "cli/image_options.hpp"
+#include "cli/terminal.hpp"
+#include "core/exit_status.hpp"
+#include "core/signals.hpp"
+#include "core/units.hpp"
+#include "image/export.hpp"
+#include "image/firmware.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <sys/stat.h>
+#include <algorithm>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+namespace uk::cli {
+namespace {
+
+struct CreateOptions {
+    std::string program;
+    std::string target;
+    std::string output;
+    bool quiet = false;
+    ImageOptions image;
+};
+
+Result<int> create(const CreateOptions& options, const Context& context)
+{
+    auto target = image::parse_target(options.target);
+    if (!target)
+        return fail(target.error());
+    auto tools = image::find_firmware_tools();
+    if (!tools)
+        return fail(tools.error());
+    auto overrides = options.image.overrides(context.environment);
+    if (!overrides)
+        return fail(overrides.error());
+    if (!options.program.empty())
+        overrides->program = options.program;
+    auto settings = load_settings(options.image, *overrides);
+    if (!settings)
+        return fail(settings.error());
+    auto kernel = kernel_choice(*settings);
+    if (!kernel)
+        return fail(kernel.error());
+    auto started = std::chrono::steady_clock::now();
+    // Named after the image unless -o says otherwise; the raw image is built beside it.
+    auto request = make_build_request(*settings, *kernel, "/unused", context.environment);
+    if (!request)
+        return fail(request.error());
+    std::filesystem::path output =
+        options.output.empty() ? std::filesystem::path(request->name + image::file_extension(*target)) : std::filesystem::path(options.output);
+    std::error_code ec;
+    if (std::filesystem::is_directory(output, ec))
+        output /= request->name + image::file_extension(*target);
+    auto folder = output.parent_path().empty() ? std::filesystem::path(".") : output.parent_path();
+    if (!std::filesystem::is_directory(folder, ec))
+        return fail(ErrorKind::not_found, "folder {} does not exist: create it or give another -o", folder.string());
+    auto raw = folder / ("." + output.filename().string() + ".raw.partial");
+    request->output = raw;
+    struct RemoveRaw {
+        std::filesystem::path path;
+        ~RemoveRaw()
+        {
+            std::error_code ignored;
+            std::filesystem::remove(path, ignored);
+        }
+    } remove_raw{raw};
+
+    auto built = image::build_image(*request);
+    if (!built)
+        return fail(built.error());
+    if (auto bootable = image::make_firmware_bootable(raw, *tools); !bootable)
+        return fail(bootable.error());
+    if (stop_requested())
+        return fail(ErrorKind::interrupted, "stopped before the image was written");
+    if (auto exported = image::export_image(raw, *target, output); !exported)
+        return fail(exported.error());
+    auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (options.quiet) {
+        print_result(output.string());
+    } else {
+        print_result(fmt::format("created {} ({}, {}) in {:.2f} s", output.string(), image::to_string(*target),
+                                 human_bytes(std::filesystem::file_size(output, ec)), seconds));
+        print_result("  boots through BIOS or UEFI firmware; the console is on the first serial port, the address "
+                     "comes from DHCP");
+    }
+    return exit_success;
+}
+
+struct StoreOptions {
+    bool json = false;
+    std::vector<std::string> names;
+};
+
+Result<std::filesystem::path> images_folder(const Context& context)
+{
+    auto paths = state::resolve_paths(context.environment);
+    if (!paths)
+        return fail(paths.error());
+    return paths->images;
+}
+
+std::string modified_utc(const std::filesystem::path& file)
+{
+    struct stat st{};
+    if (::stat(file.c_str(), &st) != 0)
+        return "-";
+    std::tm utc{};
+    gmtime_r(&st.st_mtime, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+
+Result<int> list(const StoreOptions& options, const Context& context)
+{
+    auto folder = images_folder(context);
+    if (!folder)
+        return fail(folder.error());
+    std::vector<std::filesystem::path> files;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(*folder, ec))
+        if (entry.path().extension() == ".img")
+            files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    if (options.json) {
+        auto out = nlohmann::json::array();
+        for (const auto& f : files)
+            out.push_back({{"name", f.stem().string()},
+                           {"path", f.string()},
+                           {"size_bytes", std::filesystem::file_size(f, ec)},
+                           {"modified", modified_utc(f)}});
+        print_result(out.dump(2));
+        return exit_success;
+    }
+    std::size_t width = 4;
+    for (const auto& f : files)
+        width = std::max(width, f.stem().string().size());
+    print_result(fmt::format("{:<{}}  {:>9}  {}", "NAME", width, "SIZE", "MODIFIED"));
+    for (const auto& f : files)
+        print_result(fmt::format("{:<{}}  {:>9}  {}", f.stem().string(), width,
+                                 human_bytes(std::filesystem::file_size(f, ec)), modified_utc(f)));
+    return exit_success;
+}
+
+Result<int> remove(const StoreOptions& options, const Context& context)
+{
+    auto folder = images_folder(context);
+    if (!folder)
+        return fail(folder.error());
+    std::vector<std::filesystem::path> doomed;
+    std::error_code ec;
+    for (const auto& name : options.names) { // all checked before any is removed
+        auto valid = image::check_image_name(name);
+        auto file = *folder / (name + ".img");
+        if (!valid || !std::filesystem::is_regular_file(file, ec))
+            return fail(ErrorKind::not_found, "no image named {} in {} (uk image list shows them)", name,
+                        folder->string());
+        doomed.push_back(file);
+    }
+    for (const auto& file : doomed) {
+        if (!std::filesystem::remove(file, ec) && ec)
+            return fail(ErrorKind::io, "cannot remove {}: {}", file.string(), ec.message());
+        print_result(file.stem().string());
+    }
+    return exit_success;
+}
+
+} // namespace
+
+Action declare_image(CLI::App& command, const Context& context)
+{
+    command.require_subcommand(1);
+    auto create_options = std::make_shared<CreateOptions>();
+    auto* create_command =
+        command.add_subcommand("create", "Make a self-booting image for a cloud or another hypervisor");
+    create_command->add_option("PROGRAM", create_options->program,
+                               "The x86-64 Linux program to pack (default: Program from the config file)");
+    create_command
+        ->add_option("-t,--target", create_options->target, "raw, qcow2, vmdk, vhd (Azure), gcp, aws or openstack")
+        ->required();
+    create_command->add_option("-o,--output", create_options->output,
+                               "Write it here (default: NAME.EXT in the current folder)");
+    create_command->add_flag("-q,--quiet", create_options->quiet, "Print only the output's path");
+    create_options->image.declare(*create_command);
+    create_command->footer("Examples:\n"
+                           "  uk image create ./server -t gcp        # server.tar.gz for Compute Engine\n"
+                           "  uk image create -c uk.json -t vhd -o dist/   # dist/NAME.vhd for Azure\n"
+                           "docs/cloud.md shows how each cloud imports what this writes.");
+
+    auto list_options = std::make_shared<StoreOptions>();
+    auto* list_command = command.add_subcommand("list", "List the images in the image store");
+    list_command->alias("ls");
+    list_command->add_flag("--json", list_options->json, "Print them as a JSON array (docs/json.md)");
+
+    auto remove_options = std::make_shared<StoreOptions>();
+    auto* remove_command = command.add_subcommand("rm", "Remove images from the image store");
+    remove_command->add_option("NAME", remove_options->names, "The images")->required();
+
+    return [=, &context, &command]() -> Result<int> {
+        if (create_command->parsed())
+            return create(*create_options, context);
+        if (list_command->parsed())
+            return list(*list_options, context);
+        if (remove_command->parsed())
+            return remove(*remove_options, context);
+        return fail(ErrorKind::usage, "{} needs a subcommand: create, list or rm", command.get_name());
+    };
+}
+
+} // namespace uk::cli

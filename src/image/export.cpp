@@ -1,0 +1,155 @@
+#include "image/export.hpp"
+
+#include "core/files.hpp"
+#include "core/process.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <memory>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace uk::image {
+namespace {
+
+struct TargetInfo {
+    Target target;
+    const char* name;
+    const char* extension;
+};
+constexpr TargetInfo targets[] = {
+    {Target::raw, "raw", ".img"},     {Target::qcow2, "qcow2", ".qcow2"}, {Target::vmdk, "vmdk", ".vmdk"},
+    {Target::vhd, "vhd", ".vhd"},     {Target::gcp, "gcp", ".tar.gz"},    {Target::aws, "aws", ".vmdk"},
+    {Target::openstack, "openstack", ".qcow2"},
+};
+
+const TargetInfo& info(Target target)
+{
+    for (const auto& t : targets)
+        if (t.target == target)
+            return t;
+    return targets[0];
+}
+
+Status qemu_img_convert(const std::filesystem::path& raw, const std::vector<std::string>& format,
+                        const std::filesystem::path& output)
+{
+    auto qemu_img = find_in_path("qemu-img");
+    if (!qemu_img)
+        return fail(ErrorKind::unavailable, "qemu-img is not installed: converting images needs it (apt-get install "
+                                            "qemu-utils)");
+    std::vector<std::string> argv{qemu_img->string(), "convert", "-q", "-f", "raw"};
+    argv.insert(argv.end(), format.begin(), format.end());
+    argv.insert(argv.end(), {raw.string(), output.string()});
+    auto process = Process::spawn({.argv = argv, .stdin_stream = DevNull{}, .stdout_stream = Pipe{},
+                                   .merge_stderr_into_stdout = true});
+    if (!process)
+        return fail(process.error());
+    std::string messages;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::read(process->stdout_fd(), buffer, sizeof buffer)) > 0)
+        messages.append(buffer, static_cast<std::size_t>(n));
+    if (int status = process->wait(); status != 0)
+        return fail(ErrorKind::unavailable, "qemu-img convert failed ({}): {}", status,
+                    messages.substr(0, messages.find('\n')));
+    return {};
+}
+
+// GCP imports a gzipped tar holding one file, disk.raw, in GNU format.
+Status write_gcp_tarball(const std::filesystem::path& raw, const std::filesystem::path& output)
+{
+    struct stat st{};
+    if (::stat(raw.c_str(), &st) != 0)
+        return fail(ErrorKind::io, "cannot read {}: {}", raw.string(), std::strerror(errno));
+    std::unique_ptr<archive, decltype(&archive_write_free)> tar(archive_write_new(), archive_write_free);
+    archive_write_set_format_gnutar(tar.get());
+    archive_write_add_filter_gzip(tar.get());
+    archive_write_set_filter_option(tar.get(), "gzip", "timestamp", nullptr); // no mtime in the gzip header
+    if (archive_write_open_filename(tar.get(), output.c_str()) != ARCHIVE_OK)
+        return fail(ErrorKind::io, "cannot write {}: {}", output.string(), archive_error_string(tar.get()));
+    std::unique_ptr<archive_entry, decltype(&archive_entry_free)> entry(archive_entry_new(), archive_entry_free);
+    archive_entry_set_pathname(entry.get(), "disk.raw");
+    archive_entry_set_filetype(entry.get(), AE_IFREG);
+    archive_entry_set_perm(entry.get(), 0644);
+    archive_entry_set_size(entry.get(), st.st_size);
+    archive_entry_set_mtime(entry.get(), 0, 0);
+    if (archive_write_header(tar.get(), entry.get()) != ARCHIVE_OK)
+        return fail(ErrorKind::io, "cannot write {}: {}", output.string(), archive_error_string(tar.get()));
+    int fd = ::open(raw.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fail(ErrorKind::io, "cannot read {}: {}", raw.string(), std::strerror(errno));
+    std::vector<char> buffer(1 << 20);
+    ssize_t n;
+    while ((n = ::read(fd, buffer.data(), buffer.size())) > 0) {
+        if (archive_write_data(tar.get(), buffer.data(), static_cast<std::size_t>(n)) != n) {
+            ::close(fd);
+            return fail(ErrorKind::io, "cannot write {}: {}", output.string(), archive_error_string(tar.get()));
+        }
+    }
+    ::close(fd);
+    if (n < 0)
+        return fail(ErrorKind::io, "cannot read {}: {}", raw.string(), std::strerror(errno));
+    if (archive_write_close(tar.get()) != ARCHIVE_OK)
+        return fail(ErrorKind::io, "cannot write {}: {}", output.string(), archive_error_string(tar.get()));
+    return {};
+}
+
+} // namespace
+
+Result<Target> parse_target(const std::string& name)
+{
+    for (const auto& t : targets)
+        if (name == t.name)
+            return t.target;
+    return fail(ErrorKind::usage, "unknown target \"{}\": use raw, qcow2, vmdk, vhd, gcp, aws or openstack", name);
+}
+
+std::string to_string(Target target) { return info(target).name; }
+
+std::string file_extension(Target target) { return info(target).extension; }
+
+Status export_image(const std::filesystem::path& raw, Target target, const std::filesystem::path& output)
+{
+    // Written beside the output and renamed: an interrupted export leaves no half file.
+    auto partial = output.parent_path() / ("." + output.filename().string() + ".partial");
+    std::error_code ec;
+    std::filesystem::remove(partial, ec);
+    Status made;
+    switch (target) {
+    case Target::raw:
+        std::filesystem::copy_file(raw, partial, ec);
+        made = ec ? Status(fail(ErrorKind::io, "cannot write {}: {}", partial.string(), ec.message())) : Status{};
+        break;
+    case Target::qcow2:
+    case Target::openstack:
+        made = qemu_img_convert(raw, {"-O", "qcow2"}, partial);
+        break;
+    case Target::vmdk:
+    case Target::aws:
+        made = qemu_img_convert(raw, {"-O", "vmdk", "-o", "subformat=streamOptimized"}, partial);
+        break;
+    case Target::vhd:
+        // Azure: a fixed VHD whose size is a whole number of MiB (uk's images are).
+        made = qemu_img_convert(raw, {"-O", "vpc", "-o", "subformat=fixed,force_size=on"}, partial);
+        break;
+    case Target::gcp:
+        made = write_gcp_tarball(raw, partial);
+        break;
+    }
+    if (!made) {
+        std::filesystem::remove(partial, ec);
+        return made;
+    }
+    std::filesystem::rename(partial, output, ec);
+    if (ec) {
+        std::filesystem::remove(partial, ec);
+        return fail(ErrorKind::io, "cannot write {}: {}", output.string(), ec.message());
+    }
+    return {};
+}
+
+} // namespace uk::image

@@ -1,0 +1,23 @@
+// A firmware-bootable raw image in the format a target takes: raw, qcow2 (OpenStack,
+// KVM hosts), streamOptimized VMDK (vSphere, AWS snapshot import), fixed VHD (Azure), and
+// GCP's disk.raw in a gzipped GNU tar. Conversions are qemu-img's; the tarball libarchive's.
+#pragma once
+
+#include "core/error.hpp"
+
+#include <filesystem>
+#include <string>
+
+namespace uk::image {
+
+enum class Target { raw, qcow2, vmdk, vhd, gcp, aws, openstack };
+
+Result<Target> parse_target(const std::string& name);
+std::string to_string(Target target);
+// ".img", ".qcow2", ".vmdk", ".vhd", ".tar.gz"
+std::string file_extension(Target target);
+
+// Writes `output` (atomically) from the raw image `raw`, which is left as it is.
+Status export_image(const std::filesystem::path& raw, Target target, const std::filesystem::path& output);
+
+} // namespace uk::image

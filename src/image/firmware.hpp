@@ -1,0 +1,38 @@
+// Makes a uk image boot through firmware on any x86-64 VM host, no -kernel needed:
+//   BIOS: syslinux in the FAT boot partition (installed by Debian's syslinux, which works
+//         on the image file: no root, no loop device) and syslinux's GPT MBR;
+//   UEFI: the kernel's EFI stub at \EFI\BOOT\BOOTX64.EFI, with its built-in command line.
+// Both load the same kernel file, and timestamps are pinned so the result is reproducible.
+#pragma once
+
+#include "core/error.hpp"
+
+#include <filesystem>
+
+namespace uk::image {
+
+struct FirmwareTools {
+    std::filesystem::path syslinux;
+    std::filesystem::path mtools_copy;  // mcopy
+    std::filesystem::path mtools_mkdir; // mmd
+    std::filesystem::path mtools_move;  // mmove
+    std::filesystem::path gpt_mbr;      // syslinux's gptmbr.bin
+};
+
+// The host tools, or one error line saying which package to install.
+Result<FirmwareTools> find_firmware_tools();
+
+// The kernel command line a firmware-booted image gets from syslinux: the root by its
+// PARTUUID, the console on ttyS0 (clouds' serial console), the address by DHCP.
+std::string firmware_kernel_args(const std::string& root_partuuid);
+
+// Rewrites `image` in place (a file uk wrote; the caller works on a copy).
+Status make_firmware_bootable(const std::filesystem::path& image, const FirmwareTools& tools);
+
+// Whether an image has a boot loader in its MBR (what make_firmware_bootable writes).
+bool has_boot_loader(const std::filesystem::path& image);
+
+// QEMU's name for a disk file's format, from its magic: raw, qcow2, vmdk or vpc (VHD).
+Result<std::string> detect_disk_format(const std::filesystem::path& image);
+
+} // namespace uk::image
