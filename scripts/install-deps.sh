@@ -12,6 +12,8 @@ packages=(
     catch2
     # running guests
     qemu-system-x86 qemu-utils
+    # firmware-bootable images (uk image create) and UEFI boot (uk run --boot firmware --uefi)
+    syslinux syslinux-common mtools ovmf
     # tests: Debian's Go and Node.js for the workloads, independent readers of what uk writes
     golang-go nodejs squashfs-tools fdisk mtools dosfstools file curl iproute2
 )

@@ -114,3 +114,28 @@ TEST_CASE("qemu: a tap, a bridge, or no network at all", "[unit][hypervisor]")
     CHECK(joined(config).find("-netdev") == std::string::npos);
     CHECK(joined(config).find("virtio-net") == std::string::npos);
 }
+
+TEST_CASE("qemu: firmware boot on q35, the disk on virtio-scsi or NVMe, UEFI in flash", "[unit][hypervisor]")
+{
+    QemuConfig config;
+    config.binary = "qemu-system-x86_64";
+    config.machine = Machine::q35;
+    config.drives = {{.file = "/images/web.qcow2", .read_only = true, .format = "qcow2", .bus = DiskBus::scsi}};
+    config.uefi = UefiFirmware{"/usr/share/OVMF/OVMF_CODE_4M.fd", "/state/web/uefi-vars.fd"};
+    std::string line;
+    for (const auto& arg : qemu_argv(config))
+        line += arg + "\n";
+    CHECK(line.find("-kernel") == std::string::npos);
+    CHECK(line.find("-drive\nif=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd\n-drive\n"
+                    "if=pflash,format=raw,unit=1,file=/state/web/uefi-vars.fd\n") != std::string::npos);
+    CHECK(line.find("-drive\nid=disk0,file=/images/web.qcow2,format=qcow2,if=none,readonly=on\n-device\nvirtio-scsi-pci,"
+                    "id=scsi0\n-device\nscsi-hd,bus=scsi0.0,drive=disk0,bootindex=0\n") != std::string::npos);
+    config.drives[0].bus = DiskBus::nvme;
+    config.drives[0].read_only = false;
+    config.drives[0].snapshot = true;
+    line.clear();
+    for (const auto& arg : qemu_argv(config))
+        line += arg + "\n";
+    CHECK(line.find("format=qcow2,if=none,snapshot=on\n-device\nnvme,serial=uk0,drive=disk0,bootindex=0\n") !=
+          std::string::npos);
+}

@@ -1,0 +1,114 @@
+// Self-booting images, read back with tools uk did not write: mtools for the boot
+// partition, qemu-img for the formats, tar for GCP's bundle.
+#include "core/sha256.hpp"
+#include "guest/embedded.hpp"
+#include "image/build.hpp"
+#include "image/export.hpp"
+#include "image/firmware.hpp"
+#include "support/temp_dir.hpp"
+#include "support/tools.hpp"
+
+#include <catch2/catch.hpp>
+
+using uk::test::run_tool;
+using uk::test::TempDir;
+
+namespace {
+
+std::filesystem::path bootable_probe(const TempDir& dir, const std::string& name = "probe.img")
+{
+    uk::image::BuildRequest request;
+    request.program = UK_TEST_PROBE;
+    request.name = "probe";
+    request.output = dir / name;
+    request.kernel = uk::guest::kernel_image();
+    request.init = uk::guest::init_program();
+    REQUIRE(uk::image::build_image(request));
+    auto tools = uk::image::find_firmware_tools();
+    REQUIRE(tools);
+    REQUIRE(uk::image::make_firmware_bootable(dir / name, *tools));
+    return dir / name;
+}
+
+std::string fat_of(const std::filesystem::path& image) { return image.string() + "@@1048576"; }
+
+} // namespace
+
+TEST_CASE("firmware: the boot partition holds BOOTX64.EFI, syslinux and its config; the MBR is syslinux's",
+          "[unit][image]")
+{
+    TempDir dir;
+    auto image = bootable_probe(dir);
+    auto listing = run_tool({"mdir", "-a", "-b", "-i", fat_of(image), "::/"});
+    INFO(listing.output);
+    CHECK(listing.output.find("::/ldlinux.sys") != std::string::npos);
+    CHECK(listing.output.find("::/syslinux.cfg") != std::string::npos);
+    CHECK(listing.output.find("::/vmlinuz") == std::string::npos); // moved, not copied
+    REQUIRE(run_tool({"mcopy", "-i", fat_of(image), "::/EFI/BOOT/BOOTX64.EFI", (dir / "efi").string()}).status == 0);
+    auto kernel = uk::guest::kernel_image();
+    CHECK(uk::sha256_file(dir / "efi").value() == uk::sha256_hex(kernel));
+    REQUIRE(run_tool({"mcopy", "-i", fat_of(image), "::/syslinux.cfg", (dir / "cfg").string()}).status == 0);
+    auto partuuid = uk::image::root_partuuid_of(image).value();
+    CHECK(uk::test::read_text(dir / "cfg") == "DEFAULT uk\nPROMPT 0\nTIMEOUT 0\nLABEL uk\n  LINUX /EFI/BOOT/BOOTX64.EFI\n"
+                                              "  APPEND " + uk::image::firmware_kernel_args(partuuid) + "\n");
+    auto mbr = uk::test::read_text("/usr/lib/syslinux/mbr/gptmbr.bin").substr(0, 440);
+    CHECK(uk::test::read_text(image).substr(0, 440) == mbr);
+    CHECK(uk::image::has_boot_loader(image));
+    // The partition table is still what sfdisk reads, the boot partition legacy-bootable.
+    auto table = run_tool({"sfdisk", "--json", image.string()});
+    CHECK(table.output.find("LegacyBIOSBootable") != std::string::npos);
+}
+
+TEST_CASE("firmware: the same inputs give the same bootable image", "[unit][image]")
+{
+    TempDir dir;
+    auto first = bootable_probe(dir, "a.img");
+    auto second = bootable_probe(dir, "b.img");
+    CHECK(uk::sha256_file(first).value() == uk::sha256_file(second).value());
+}
+
+TEST_CASE("export: each target in its format, as qemu-img and tar read them", "[unit][image]")
+{
+    TempDir dir;
+    auto raw = bootable_probe(dir);
+    struct Case {
+        uk::image::Target target;
+        const char* file;
+        const char* format; // qemu-img's name, or "" for the tarball
+    };
+    for (const auto& c : {Case{uk::image::Target::raw, "out.img", "raw"}, Case{uk::image::Target::qcow2, "out.qcow2", "qcow2"},
+                          Case{uk::image::Target::openstack, "os.qcow2", "qcow2"},
+                          Case{uk::image::Target::vmdk, "out.vmdk", "vmdk"}, Case{uk::image::Target::aws, "aws.vmdk", "vmdk"},
+                          Case{uk::image::Target::vhd, "out.vhd", "vpc"}, Case{uk::image::Target::gcp, "out.tar.gz", ""}}) {
+        INFO(c.file);
+        REQUIRE(uk::image::export_image(raw, c.target, dir / c.file));
+        if (*c.format) {
+            auto info = run_tool({"qemu-img", "info", "-f", c.format, "--output=json", (dir / c.file).string()});
+            REQUIRE(info.status == 0);
+            CHECK(info.output.find("\"virtual-size\": " + std::to_string(std::filesystem::file_size(raw))) !=
+                  std::string::npos);
+            if (std::string(c.format) != "raw" && std::string(c.format) != "vpc")
+                CHECK(run_tool({"qemu-img", "check", "-f", c.format, (dir / c.file).string()}).status == 0);
+            CHECK(uk::image::detect_disk_format(dir / c.file).value() == c.format);
+        } else {
+            auto listing = run_tool({"tar", "tzvf", (dir / c.file).string()});
+            CHECK(listing.output.find(" disk.raw\n") != std::string::npos);
+            CHECK(listing.output.find("\n") == listing.output.size() - 1); // one file
+            REQUIRE(run_tool({"tar", "xzf", (dir / c.file).string(), "-C", dir.path().string()}).status == 0);
+            CHECK(uk::sha256_file(dir / "disk.raw").value() == uk::sha256_file(raw).value());
+            auto format = uk::image::detect_disk_format(dir / c.file);
+            REQUIRE_FALSE(format);
+            CHECK(format.error().message.find("unpack its disk.raw first") != std::string::npos);
+        }
+    }
+    // No partial file is ever left beside an output.
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+        CHECK(entry.path().filename().string().find(".partial") == std::string::npos);
+}
+
+TEST_CASE("export: an unknown target is one clear error", "[unit][image]")
+{
+    auto target = uk::image::parse_target("floppy");
+    REQUIRE_FALSE(target);
+    CHECK(target.error().message == "unknown target \"floppy\": use raw, qcow2, vmdk, vhd, gcp, aws or openstack");
+}
