@@ -17,6 +17,9 @@ packages=(
     # tests: Debian's Go and Node.js for the workloads, independent readers of what uk writes
     golang-go nodejs squashfs-tools fdisk mtools dosfstools file curl iproute2
 )
+# npm installs the local S3 server the upload tests use; Node.js packages that bundle it
+# (NodeSource's) must not be replaced by Debian's.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 if [ "${1:-}" = "--kernel" ]; then
     packages+=(linux-source-6.1 flex bison bc libssl-dev libelf-dev xz-utils cpio patch)
 fi

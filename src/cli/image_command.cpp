@@ -8,8 +8,13 @@
 #include "core/units.hpp"
 #include "image/export.hpp"
 #include "image/firmware.hpp"
+#include "upload/credentials.hpp"
+#include "upload/s3.hpp"
 
 #include <chrono>
+#include <cstdio>
+#include <functional>
+#include <unistd.h>
 #include <ctime>
 #include <sys/stat.h>
 #include <algorithm>
@@ -24,14 +29,54 @@ struct CreateOptions {
     std::string target;
     std::string output;
     bool quiet = false;
+    std::string upload;
+    std::string endpoint;
+    std::string region;
+    std::string part_size = "16M";
     ImageOptions image;
 };
+
+// A progress bar on stderr when it is a terminal; nothing otherwise (CI logs stay clean).
+std::function<void(std::uint64_t, std::uint64_t)> progress_bar(const std::string& what)
+{
+    if (!::isatty(STDERR_FILENO))
+        return [](std::uint64_t, std::uint64_t) {};
+    return [what](std::uint64_t done, std::uint64_t total) {
+        int width = 30;
+        int filled = total ? static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width) : width;
+        std::fprintf(stderr, "\ruk: uploading %s [%s%s] %s / %s", what.c_str(), std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                     std::string(static_cast<std::size_t>(width - filled), ' ').c_str(), human_bytes(done).c_str(),
+                     human_bytes(total).c_str());
+        if (done == total)
+            std::fputc('\n', stderr);
+        std::fflush(stderr);
+    };
+}
 
 Result<int> create(const CreateOptions& options, const Context& context)
 {
     auto target = image::parse_target(options.target);
     if (!target)
         return fail(target.error());
+    // Everything an upload needs is checked before anything is built.
+    std::optional<upload::Credentials> credentials;
+    upload::UploadOptions upload_options;
+    if (!options.upload.empty()) {
+        if (auto location = upload::parse_s3_url(options.upload, "image"); !location)
+            return fail(location.error());
+        auto found = upload::find_credentials(context.environment);
+        if (!found)
+            return fail(found.error());
+        credentials = *found;
+        auto part = parse_memory_mib(options.part_size);
+        if (!part)
+            return fail(ErrorKind::usage, "--part-size {}", part.error().message);
+        upload_options.part_size = *part << 20;
+        upload_options.endpoint = options.endpoint;
+        upload_options.region = upload::find_region(options.region, context.environment);
+    } else if (!options.endpoint.empty() || !options.region.empty()) {
+        return fail(ErrorKind::usage, "--endpoint and --region go with --upload");
+    }
     auto tools = image::find_firmware_tools();
     if (!tools)
         return fail(tools.error());
@@ -87,6 +132,16 @@ Result<int> create(const CreateOptions& options, const Context& context)
                                  human_bytes(std::filesystem::file_size(output, ec)), seconds));
         print_result("  boots through BIOS or UEFI firmware; the console is on the first serial port, the address "
                      "comes from DHCP");
+    }
+    if (credentials) {
+        auto location = upload::parse_s3_url(options.upload, output.filename().string());
+        if (!location)
+            return fail(location.error());
+        upload_options.progress = progress_bar(output.filename().string());
+        if (auto sent = upload::upload_file(output, *location, *credentials, upload_options); !sent)
+            return fail(sent.error().kind, "{} (the image is at {})", sent.error().message, output.string());
+        if (!options.quiet)
+            print_result(fmt::format("uploaded s3://{}/{}", location->bucket, location->key));
     }
     return exit_success;
 }
@@ -186,10 +241,22 @@ Action declare_image(CLI::App& command, const Context& context)
     create_command->add_option("-o,--output", create_options->output,
                                "Write it here (default: NAME.EXT in the current folder)");
     create_command->add_flag("-q,--quiet", create_options->quiet, "Print only the output's path");
+    create_command->add_option("--upload", create_options->upload,
+                               "Then upload it to s3://BUCKET/KEY (AWS credentials from the environment or "
+                               "~/.aws/credentials)");
+    create_command->add_option("--endpoint", create_options->endpoint,
+                               "With --upload: an S3-compatible server, e.g. https://storage.googleapis.com or "
+                               "http://127.0.0.1:9000 (MinIO)");
+    create_command->add_option("--region", create_options->region,
+                               "With --upload: the bucket's region (default AWS_REGION, else us-east-1)");
+    create_command->add_option("--part-size", create_options->part_size,
+                               "With --upload: files larger than this go in parts of this size (default 16M, at least "
+                               "5M)");
     create_options->image.declare(*create_command);
     create_command->footer("Examples:\n"
                            "  uk image create ./server -t gcp        # server.tar.gz for Compute Engine\n"
                            "  uk image create -c uk.json -t vhd -o dist/   # dist/NAME.vhd for Azure\n"
+                           "  uk image create ./server -t aws --upload s3://my-bucket/images/\n"
                            "docs/cloud.md shows how each cloud imports what this writes.");
 
     auto list_options = std::make_shared<StoreOptions>();

@@ -30,8 +30,13 @@ UkCli::~UkCli()
 
 std::vector<std::string> UkCli::argv(const std::vector<std::string>& args) const
 {
-    // env(1) gives uk exactly the environment a user's shell would, plus UK_HOME.
-    std::vector<std::string> argv{"env", "UK_HOME=" + home_.path().string(), UK_TEST_BINARY};
+    // env(1) gives uk the environment a user's shell would, plus UK_HOME, minus any AWS
+    // credentials of the machine's (the upload tests give their own).
+    std::vector<std::string> argv{"env", "-u", "AWS_ACCESS_KEY_ID", "-u", "AWS_SECRET_ACCESS_KEY", "-u",
+                                  "AWS_SESSION_TOKEN", "-u", "AWS_PROFILE", "UK_HOME=" + home_.path().string(),
+                                  "AWS_SHARED_CREDENTIALS_FILE=" + (home_ / "no-aws-credentials").string()};
+    argv.insert(argv.end(), environment_.begin(), environment_.end());
+    argv.push_back(UK_TEST_BINARY);
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;
 }

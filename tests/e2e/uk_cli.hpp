@@ -25,6 +25,8 @@ public:
     ~UkCli(); // kills any QEMU still running from this UK_HOME
 
     const TempDir& home() const { return home_; }
+    // NAME=VALUE settings for every later uk run (AWS credentials, for instance).
+    void set_environment(std::vector<std::string> settings) { environment_ = std::move(settings); }
     const TempDir& work() const { return work_; }
 
     // Runs uk to completion.
@@ -44,6 +46,7 @@ private:
     std::vector<std::string> argv(const std::vector<std::string>& args) const;
     TempDir home_;
     TempDir work_;
+    std::vector<std::string> environment_;
 };
 
 } // namespace uk::test
