@@ -15,7 +15,7 @@ const std::vector<Command>& all_commands()
         {"run", "Boot a program or image in a VM (attached, or -d in the background)", declare_run},
         {"instance", "Manage VMs started by uk run: list, logs, stop, rm, inspect", declare_instance},
         {"ps", "List instances (uk instance list)", declare_ps},
-        {"image", "Images for clouds and other hypervisors, and the image store: create, list, rm", declare_image},
+        {"image", "Images for clouds and other hypervisors, and the image store: create, list, inspect, rm", declare_image},
     };
     return commands;
 }

@@ -8,6 +8,7 @@
 #include "core/units.hpp"
 #include "image/export.hpp"
 #include "image/firmware.hpp"
+#include "image/inspect.hpp"
 #include "upload/credentials.hpp"
 #include "upload/s3.hpp"
 
@@ -202,6 +203,68 @@ Result<int> list(const StoreOptions& options, const Context& context)
     return exit_success;
 }
 
+struct InspectOptions {
+    std::string image;
+    bool json = false;
+};
+
+Result<int> inspect(const InspectOptions& options, const Context& context)
+{
+    auto folder = images_folder(context);
+    if (!folder)
+        return fail(folder.error());
+    std::error_code ec;
+    std::filesystem::path file = options.image;
+    if (!std::filesystem::is_regular_file(file, ec)) {
+        auto stored = *folder / (options.image + ".img");
+        if (options.image.find('/') != std::string::npos || !std::filesystem::is_regular_file(stored, ec))
+            return fail(ErrorKind::not_found, "{} is neither an image file nor an image in {} (uk image list shows them)",
+                        options.image, folder->string());
+        file = stored;
+    }
+    auto info = image::inspect_image(file);
+    if (!info)
+        return fail(info.error());
+    if (options.json) {
+        print_result(image::to_json(*info).dump(2));
+        return exit_success;
+    }
+    auto json = image::to_json(*info);
+    print_result(fmt::format("image      {}", info->file.string()));
+    print_result(fmt::format("size       {} ({} on disk), raw; boots through firmware: {}", human_bytes(info->size_bytes),
+                             human_bytes(info->allocated_bytes),
+                             info->firmware_bootable ? "yes (BIOS and UEFI)" : "no (uk run boots it directly)"));
+    print_result(fmt::format("kernel     Linux {}", info->kernel_version.empty() ? "(unknown)" : info->kernel_version));
+    print_result(fmt::format("root       {} ({} SquashFS, {} KiB blocks), PARTUUID {}", human_bytes(info->root_bytes),
+                             info->compression, info->block_size / 1024, info->root_partuuid));
+    print_result(fmt::format("program    {}", json["program"].get<std::string>()));
+    std::string args;
+    for (const auto& arg : json["args"])
+        args += (args.empty() ? "" : " ") + arg.get<std::string>();
+    print_result(fmt::format("args       {}", args.empty() ? "-" : args));
+    std::string env;
+    for (const auto& [key, value] : json["env"].items())
+        env += (env.empty() ? "" : " ") + key + "=" + value.get<std::string>();
+    print_result(fmt::format("env        {}", env.empty() ? "-" : env));
+    std::size_t file_count = 0;
+    std::uint64_t total = 0;
+    std::size_t width = 0;
+    for (const auto& e : info->entries)
+        if (e.type != 'd') {
+            file_count++;
+            total += e.size;
+            width = std::max(width, e.path.size());
+        }
+    print_result(fmt::format("files      {} ({} before compression):", file_count, human_bytes(total)));
+    for (const auto& e : info->entries) {
+        if (e.type == 'd')
+            continue;
+        print_result(e.type == 'l' ? fmt::format("  {:<{}}  -> {}", e.path, width, e.link_target)
+                                   : fmt::format("  {:<{}}  {:>9}  {:04o}", e.path, width, human_bytes(e.size), e.mode));
+    }
+    return exit_success;
+}
+
 Result<int> remove(const StoreOptions& options, const Context& context)
 {
     auto folder = images_folder(context);
@@ -264,6 +327,13 @@ Action declare_image(CLI::App& command, const Context& context)
     list_command->alias("ls");
     list_command->add_flag("--json", list_options->json, "Print them as a JSON array (docs/json.md)");
 
+    auto inspect_options = std::make_shared<InspectOptions>();
+    auto* inspect_command =
+        command.add_subcommand("inspect", "Show what an image holds: kernel, root, program, args, env, files");
+    inspect_command->add_option("IMAGE", inspect_options->image, "An image name in the store, or an image file")
+        ->required();
+    inspect_command->add_flag("--json", inspect_options->json, "Print it as JSON (docs/json.md)");
+
     auto remove_options = std::make_shared<StoreOptions>();
     auto* remove_command = command.add_subcommand("rm", "Remove images from the image store");
     remove_command->add_option("NAME", remove_options->names, "The images")->required();
@@ -275,7 +345,9 @@ Action declare_image(CLI::App& command, const Context& context)
             return list(*list_options, context);
         if (remove_command->parsed())
             return remove(*remove_options, context);
-        return fail(ErrorKind::usage, "{} needs a subcommand: create, list or rm", command.get_name());
+        if (inspect_command->parsed())
+            return inspect(*inspect_options, context);
+        return fail(ErrorKind::usage, "{} needs a subcommand: create, list, inspect or rm", command.get_name());
     };
 }
 

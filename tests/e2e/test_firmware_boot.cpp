@@ -7,6 +7,7 @@
 #include "support/tools.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 using namespace std::chrono_literals;
 using uk::test::UkCli;
@@ -109,4 +110,34 @@ TEST_CASE("firmware mistakes: one line each", "[e2e]")
     one_line(uk.run({"image", "rm", "nothing"}), 66,
              "no image named nothing in " + (uk.home() / "images").string() + " (uk image list shows them)");
     CHECK(uk.running_qemus().empty());
+}
+
+TEST_CASE("uk image list, inspect and rm, as text and as JSON", "[e2e]")
+{
+    UkCli uk;
+    REQUIRE(uk.run({"build", UK_TEST_PROBE, "-n", "job", "-a", "exit", "-a", "4", "-e", "MODE=batch", "-q"}).status == 0);
+    auto listed = nlohmann::json::parse(uk.run({"image", "list", "--json"}).out);
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0]["name"] == "job");
+    CHECK(listed[0]["path"] == (uk.home() / "images/job.img").string());
+    CHECK(listed[0].contains("size_bytes"));
+    CHECK(listed[0].contains("modified"));
+
+    auto text = uk.run({"image", "inspect", "job"});
+    CHECK(text.status == 0);
+    CHECK(text.out.find("program    /probe\nargs       exit 4\nenv        MODE=batch\n") != std::string::npos);
+    auto inspected = nlohmann::json::parse(uk.run({"image", "inspect", "job", "--json"}).out);
+    for (const char* field : {"image", "format", "size_bytes", "allocated_bytes", "firmware_bootable", "kernel_version",
+                              "root_partuuid", "root_bytes", "compression", "block_size", "program", "args", "env",
+                              "manifest", "files"}) {
+        INFO(field);
+        CHECK(inspected.contains(field));
+    }
+    CHECK(inspected["args"] == nlohmann::json::array({"exit", "4"}));
+    CHECK(inspected["firmware_bootable"] == false);
+
+    CHECK(uk.run({"image", "rm", "job"}).out == "job\n");
+    CHECK(uk.images().empty());
+    auto gone = uk.run({"image", "inspect", "job"});
+    CHECK(gone.status == 66);
 }

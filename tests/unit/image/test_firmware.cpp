@@ -5,6 +5,7 @@
 #include "image/build.hpp"
 #include "image/export.hpp"
 #include "image/firmware.hpp"
+#include "image/inspect.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tools.hpp"
 
@@ -111,4 +112,51 @@ TEST_CASE("export: an unknown target is one clear error", "[unit][image]")
     auto target = uk::image::parse_target("floppy");
     REQUIRE_FALSE(target);
     CHECK(target.error().message == "unknown target \"floppy\": use raw, qcow2, vmdk, vhd, gcp, aws or openstack");
+}
+
+TEST_CASE("inspect: what an image holds, read back from the file alone", "[unit][image]")
+{
+    TempDir dir;
+    uk::image::BuildRequest request;
+    request.program = UK_TEST_PROBE;
+    request.name = "probe";
+    request.args = {"exit", "3"};
+    request.env = {{"GREETING", "hello"}};
+    request.output = dir / "probe.img";
+    request.compression = uk::image::Compression::none;
+    request.kernel = uk::guest::kernel_image();
+    request.init = uk::guest::init_program();
+    REQUIRE(uk::image::build_image(request));
+    auto info = uk::image::inspect_image(dir / "probe.img");
+    REQUIRE(info);
+    CHECK_FALSE(info->firmware_bootable);
+    CHECK(info->kernel_version == uk::guest::kernel_record().release);
+    CHECK(info->compression == "none");
+    CHECK(info->block_size == 1024 * 1024);
+    CHECK(info->root_partuuid == uk::image::root_partuuid_of(dir / "probe.img").value());
+    auto json = uk::image::to_json(*info);
+    CHECK(json["program"] == "/probe");
+    CHECK(json["args"] == nlohmann::json::array({"exit", "3"}));
+    CHECK(json["env"]["GREETING"] == "hello");
+    bool found_program = false, found_link = false;
+    for (const auto& e : info->entries) {
+        if (e.path == "/probe")
+            found_program = e.size == std::filesystem::file_size(UK_TEST_PROBE) && e.mode == 0755;
+        if (e.path == "/etc/resolv.conf")
+            found_link = e.type == 'l' && e.link_target == "/run/resolv.conf";
+    }
+    CHECK(found_program);
+    CHECK(found_link);
+
+    auto tools = uk::image::find_firmware_tools();
+    REQUIRE(tools);
+    REQUIRE(uk::image::make_firmware_bootable(dir / "probe.img", *tools));
+    auto bootable = uk::image::inspect_image(dir / "probe.img");
+    REQUIRE(bootable);
+    CHECK(bootable->firmware_bootable);
+    CHECK(bootable->kernel_version == uk::guest::kernel_record().release);
+
+    uk::test::write_text(dir / "notes.txt", std::string(4096, 'x'));
+    auto not_image = uk::image::inspect_image(dir / "notes.txt");
+    REQUIRE_FALSE(not_image);
 }

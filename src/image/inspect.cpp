@@ -1,0 +1,283 @@
+#include "image/inspect.hpp"
+
+#include "core/files.hpp"
+#include "image/disk.hpp"
+#include "image/firmware.hpp"
+#include "image/gpt.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <fcntl.h>
+#include <sqfs/compressor.h>
+#include <sqfs/error.h>
+#include <sqfs/data_reader.h>
+#include <sqfs/dir_reader.h>
+#include <sqfs/id_table.h>
+#include <sqfs/inode.h>
+#include <sqfs/io.h>
+#include <sqfs/super.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace uk::image {
+namespace {
+
+// The root partition as a read-only file for libsquashfs.
+struct ReadRegion {
+    sqfs_file_t base; // first: libsquashfs casts between the two
+    int fd;
+    std::uint64_t offset;
+    std::uint64_t size;
+};
+
+int region_read(sqfs_file_t* file, sqfs_u64 at, void* buffer, size_t size)
+{
+    auto* region = reinterpret_cast<ReadRegion*>(file);
+    if (at + size > region->size)
+        return SQFS_ERROR_OUT_OF_BOUNDS;
+    return read_fully_at(region->fd, {static_cast<std::byte*>(buffer), size}, region->offset + at, "the image") ? 0
+                                                                                                                 : SQFS_ERROR_IO;
+}
+int region_write(sqfs_file_t*, sqfs_u64, const void*, size_t) { return SQFS_ERROR_IO; }
+sqfs_u64 region_size(const sqfs_file_t* file) { return reinterpret_cast<const ReadRegion*>(file)->size; }
+int region_truncate(sqfs_file_t*, sqfs_u64) { return SQFS_ERROR_IO; }
+void region_destroy(sqfs_object_t*) {}
+
+template <class T>
+struct Destroy {
+    void operator()(T* object) const { sqfs_destroy(object); }
+};
+template <class T>
+using Owned = std::unique_ptr<T, Destroy<T>>;
+
+std::string compression_name(const sqfs_super_t& super)
+{
+    if (super.compression_id == SQFS_COMP_ZSTD)
+        return "zstd";
+    if (super.compression_id == SQFS_COMP_LZ4)
+        return "lz4";
+    return "other";
+}
+
+// uk writes file data uncompressed (none) with lz4 named for the metadata; a block's size
+// word has bit 24 set when it is stored uncompressed.
+bool data_uncompressed(const sqfs_tree_node_t* node)
+{
+    for (; node; node = node->next) {
+        const auto* inode = node->inode;
+        if (inode->base.type == SQFS_INODE_FILE || inode->base.type == SQFS_INODE_EXT_FILE) {
+            auto blocks = sqfs_inode_get_file_block_count(inode);
+            for (size_t i = 0; i < blocks; i++)
+                if (!(inode->extra[i] & (1u << 24)))
+                    return false;
+        }
+        if (!data_uncompressed(node->children))
+            return false;
+    }
+    return true;
+}
+
+void walk(const sqfs_tree_node_t* node, const std::string& parent, std::vector<RootEntry>& out)
+{
+    for (; node; node = node->next) {
+        std::string path = parent + "/" + reinterpret_cast<const char*>(node->name);
+        const auto* inode = node->inode;
+        RootEntry entry{.path = path, .mode = static_cast<std::uint16_t>(inode->base.mode & 07777)};
+        switch (inode->base.type) {
+        case SQFS_INODE_DIR:
+        case SQFS_INODE_EXT_DIR:
+            entry.type = 'd';
+            break;
+        case SQFS_INODE_SLINK:
+        case SQFS_INODE_EXT_SLINK:
+            entry.type = 'l';
+            entry.link_target.assign(reinterpret_cast<const char*>(inode->extra),
+                                     inode->base.type == SQFS_INODE_SLINK ? inode->data.slink.target_size
+                                                                          : inode->data.slink_ext.target_size);
+            break;
+        default: {
+            sqfs_u64 size = 0;
+            sqfs_inode_get_file_size(inode, &size);
+            entry.size = size;
+        }
+        }
+        out.push_back(entry);
+        walk(node->children, path, out);
+    }
+}
+
+const sqfs_tree_node_t* find_node(const sqfs_tree_node_t* root, const std::vector<std::string>& parts)
+{
+    const sqfs_tree_node_t* node = root;
+    for (const auto& part : parts) {
+        const sqfs_tree_node_t* child = node->children;
+        while (child && part != reinterpret_cast<const char*>(child->name))
+            child = child->next;
+        if (!child)
+            return nullptr;
+        node = child;
+    }
+    return node;
+}
+
+// The kernel is the first file uk writes into the boot partition: the bzImage setup header
+// ("HdrS" at 0x202) sits at the start of the data area, and its version string at 0x200
+// plus the offset stored at 0x20E.
+std::string kernel_version(int fd, std::uint64_t boot_offset)
+{
+    std::array<std::uint8_t, 512> boot{};
+    if (!read_fully_at(fd, std::as_writable_bytes(std::span(boot)), boot_offset, "the image"))
+        return "";
+    auto u16 = [&](std::size_t at) { return static_cast<std::uint32_t>(boot[at] | (boot[at + 1] << 8)); };
+    std::uint32_t bytes_per_sector = u16(11), reserved = u16(14), fats = boot[16], root_entries = u16(17),
+                  fat_sectors = u16(22);
+    if (bytes_per_sector == 0)
+        return "";
+    std::uint64_t data = boot_offset + (reserved + fats * fat_sectors) * std::uint64_t(bytes_per_sector) +
+                         root_entries * 32ull;
+    std::array<std::uint8_t, 0x300> setup{};
+    if (!read_fully_at(fd, std::as_writable_bytes(std::span(setup)), data, "the image") ||
+        std::memcmp(setup.data() + 0x202, "HdrS", 4) != 0)
+        return "";
+    auto at = 0x200u + (setup[0x20E] | (setup[0x20F] << 8));
+    std::array<char, 128> version{};
+    if (!read_fully_at(fd, std::as_writable_bytes(std::span(version)), data + at, "the image"))
+        return "";
+    std::string text(version.data(), strnlen(version.data(), version.size()));
+    return text.substr(0, text.find(' ')); // "6.1.192 (uk@uk) #1 ..." -> "6.1.192"
+}
+
+} // namespace
+
+Result<ImageInfo> inspect_image(const std::filesystem::path& image)
+{
+    auto format = detect_disk_format(image);
+    if (!format)
+        return fail(format.error());
+    if (*format != "raw")
+        return fail(ErrorKind::invalid_input, "{} is a {} image: uk inspects raw ones (qemu-img convert -O raw)",
+                    image.string(), *format);
+    auto table = read_gpt(image);
+    if (!table)
+        return fail(table.error());
+    const Partition* boot = nullptr;
+    const Partition* root = nullptr;
+    for (const auto& p : table->partitions) {
+        if (p.name == boot_partition_name)
+            boot = &p;
+        if (p.name == root_partition_name)
+            root = &p;
+    }
+    if (!boot || !root)
+        return fail(ErrorKind::invalid_input, "{} is not a uk image (no {} and {} partitions)", image.string(),
+                    boot_partition_name, root_partition_name);
+
+    ImageInfo info;
+    info.file = image;
+    struct stat st{};
+    if (::stat(image.c_str(), &st) == 0) {
+        info.size_bytes = static_cast<std::uint64_t>(st.st_size);
+        info.allocated_bytes = static_cast<std::uint64_t>(st.st_blocks) * 512;
+    }
+    info.firmware_bootable = has_boot_loader(image);
+    info.root_partuuid = format_guid(root->unique);
+
+    int fd = ::open(image.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fail(ErrorKind::io, "cannot read {}", image.string());
+    struct CloseFd {
+        int fd;
+        ~CloseFd() { ::close(fd); }
+    } close_fd{fd};
+    info.kernel_version = kernel_version(fd, boot->first_lba * 512);
+
+    ReadRegion region{};
+    region.base.base.destroy = region_destroy;
+    region.base.read_at = region_read;
+    region.base.write_at = region_write;
+    region.base.get_size = region_size;
+    region.base.truncate = region_truncate;
+    region.fd = fd;
+    region.offset = root->first_lba * 512;
+    region.size = (root->last_lba - root->first_lba + 1) * 512;
+    sqfs_file_t* file = &region.base;
+
+    auto damaged = [&](const char* what) {
+        return fail(ErrorKind::invalid_input, "{}: the root file system is damaged ({})", image.string(), what);
+    };
+    sqfs_super_t super{};
+    if (sqfs_super_read(&super, file) != 0)
+        return damaged("superblock");
+    info.block_size = super.block_size;
+    info.root_bytes = super.bytes_used;
+    sqfs_compressor_config_t config{};
+    sqfs_compressor_config_init(&config, static_cast<SQFS_COMPRESSOR>(super.compression_id), super.block_size,
+                                SQFS_COMP_FLAG_UNCOMPRESS);
+    sqfs_compressor_t* raw_compressor = nullptr;
+    if (sqfs_compressor_create(&config, &raw_compressor) != 0)
+        return damaged("compressor");
+    Owned<sqfs_compressor_t> compressor(raw_compressor);
+    Owned<sqfs_id_table_t> ids(sqfs_id_table_create(0));
+    if (!ids || sqfs_id_table_read(ids.get(), file, &super, compressor.get()) != 0)
+        return damaged("id table");
+    Owned<sqfs_dir_reader_t> directories(sqfs_dir_reader_create(&super, compressor.get(), file, 0));
+    sqfs_tree_node_t* raw_tree = nullptr;
+    if (!directories || sqfs_dir_reader_get_full_hierarchy(directories.get(), ids.get(), nullptr, 0, &raw_tree) != 0)
+        return damaged("directories");
+    std::unique_ptr<sqfs_tree_node_t, decltype(&sqfs_dir_tree_destroy)> tree(raw_tree, sqfs_dir_tree_destroy);
+    walk(tree->children, "", info.entries);
+    info.compression = data_uncompressed(tree->children) ? "none" : compression_name(super);
+
+    auto* manifest_node = find_node(tree.get(), {"etc", "uk", "manifest.json"});
+    if (!manifest_node)
+        return damaged("no /etc/uk/manifest.json");
+    Owned<sqfs_data_reader_t> data(sqfs_data_reader_create(file, super.block_size, compressor.get(), 0));
+    if (!data || sqfs_data_reader_load_fragment_table(data.get(), &super) != 0)
+        return damaged("fragment table");
+    sqfs_u64 size = 0;
+    sqfs_inode_get_file_size(manifest_node->inode, &size);
+    std::string text(size, '\0');
+    if (sqfs_data_reader_read(data.get(), manifest_node->inode, 0, text.data(), static_cast<sqfs_u32>(size)) !=
+        static_cast<sqfs_s32>(size))
+        return damaged("manifest");
+    info.manifest = nlohmann::json::parse(text, nullptr, false);
+    if (info.manifest.is_discarded())
+        return damaged("manifest is not JSON");
+    return info;
+}
+
+nlohmann::json to_json(const ImageInfo& info)
+{
+    // The manifest holds argv; the arguments are what follows the program's own name.
+    auto args = nlohmann::json::array();
+    if (auto argv = info.manifest.find("argv"); argv != info.manifest.end() && argv->is_array())
+        for (std::size_t i = 1; i < argv->size(); i++)
+            args.push_back((*argv)[i]);
+    auto files = nlohmann::json::array();
+    for (const auto& e : info.entries) {
+        nlohmann::json entry{{"path", e.path}, {"type", e.type == 'd' ? "folder" : e.type == 'l' ? "symlink" : "file"},
+                             {"mode", fmt::format("{:04o}", e.mode)}};
+        if (e.type == 'f')
+            entry["size_bytes"] = e.size;
+        if (e.type == 'l')
+            entry["target"] = e.link_target;
+        files.push_back(entry);
+    }
+    return {{"image", info.file.string()},
+            {"format", "raw"},
+            {"size_bytes", info.size_bytes},
+            {"allocated_bytes", info.allocated_bytes},
+            {"firmware_bootable", info.firmware_bootable},
+            {"kernel_version", info.kernel_version},
+            {"root_partuuid", info.root_partuuid},
+            {"root_bytes", info.root_bytes},
+            {"compression", info.compression},
+            {"block_size", info.block_size},
+            {"program", info.manifest.value("program", "")},
+            {"args", args},
+            {"env", info.manifest.value("env", nlohmann::json::object())},
+            {"manifest", info.manifest},
+            {"files", files}};
+}
+
+} // namespace uk::image

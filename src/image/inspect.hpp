@@ -1,0 +1,43 @@
+// What is in an image uk wrote, read back from the file alone: its partitions, whether
+// firmware can boot it, the kernel's version, the root's compression, every file, and the
+// manifest (program, arguments, environment).
+#pragma once
+
+#include "core/error.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace uk::image {
+
+struct RootEntry {
+    std::string path;
+    char type = 'f';          // f file, d folder, l symlink
+    std::uint64_t size = 0;   // files
+    std::uint16_t mode = 0;
+    std::string link_target;  // symlinks
+};
+
+struct ImageInfo {
+    std::filesystem::path file;
+    std::uint64_t size_bytes = 0;
+    std::uint64_t allocated_bytes = 0;
+    bool firmware_bootable = false;
+    std::string kernel_version; // the bzImage's own version string, or empty
+    std::string root_partuuid;
+    std::uint64_t root_bytes = 0;
+    std::string compression;    // zstd, lz4, none
+    std::uint32_t block_size = 0;
+    std::vector<RootEntry> entries;
+    nlohmann::json manifest;
+};
+
+// Raw images only (what uk build writes, and uk image create -t raw).
+Result<ImageInfo> inspect_image(const std::filesystem::path& image);
+
+nlohmann::json to_json(const ImageInfo& info);
+
+} // namespace uk::image
