@@ -16,6 +16,8 @@ packages=(
     syslinux syslinux-common mtools ovmf
     # tests: Debian's Go and Node.js for the workloads, independent readers of what uk writes
     golang-go nodejs squashfs-tools fdisk mtools dosfstools file curl iproute2
+    # bench/: the load generator and the plots
+    wrk gnuplot-nox
 )
 # npm installs the local S3 server the upload tests use; Node.js packages that bundle it
 # (NodeSource's) must not be replaced by Debian's.
