@@ -52,21 +52,11 @@ void print_listing(const image::ImagePlan& plan)
 
 Result<int> build(const BuildOptions& options, const Context& context)
 {
-    auto overrides = options.image.overrides(context.environment);
-    if (!overrides)
-        return fail(overrides.error());
-    if (!options.program.empty())
-        overrides->program = options.program;
-    auto settings = load_settings(options.image, *overrides);
-    if (!settings)
-        return fail(settings.error());
-    auto kernel = kernel_choice(*settings);
-    if (!kernel)
-        return fail(kernel.error());
     auto started = std::chrono::steady_clock::now();
-    auto request = make_build_request(*settings, *kernel, options.output, context.environment);
-    if (!request)
-        return fail(request.error());
+    auto prepared = prepare_build(options.image, options.program, options.output, context.environment);
+    if (!prepared)
+        return fail(prepared.error());
+    auto* request = &prepared->request;
     if (options.list) {
         auto plan = image::plan_image(*request);
         if (!plan)

@@ -81,22 +81,12 @@ Result<int> create(const CreateOptions& options, const Context& context)
     auto tools = image::find_firmware_tools();
     if (!tools)
         return fail(tools.error());
-    auto overrides = options.image.overrides(context.environment);
-    if (!overrides)
-        return fail(overrides.error());
-    if (!options.program.empty())
-        overrides->program = options.program;
-    auto settings = load_settings(options.image, *overrides);
-    if (!settings)
-        return fail(settings.error());
-    auto kernel = kernel_choice(*settings);
-    if (!kernel)
-        return fail(kernel.error());
     auto started = std::chrono::steady_clock::now();
     // Named after the image unless -o says otherwise; the raw image is built beside it.
-    auto request = make_build_request(*settings, *kernel, "/unused", context.environment);
-    if (!request)
-        return fail(request.error());
+    auto prepared = prepare_build(options.image, options.program, "/unused", context.environment);
+    if (!prepared)
+        return fail(prepared.error());
+    auto* request = &prepared->request;
     std::filesystem::path output =
         options.output.empty() ? std::filesystem::path(request->name + image::file_extension(*target)) : std::filesystem::path(options.output);
     std::error_code ec;
@@ -163,13 +153,7 @@ Result<std::filesystem::path> images_folder(const Context& context)
 std::string modified_utc(const std::filesystem::path& file)
 {
     struct stat st{};
-    if (::stat(file.c_str(), &st) != 0)
-        return "-";
-    std::tm utc{};
-    gmtime_r(&st.st_mtime, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return text;
+    return ::stat(file.c_str(), &st) == 0 ? format_utc(st.st_mtime) : "-";
 }
 
 Result<int> list(const StoreOptions& options, const Context& context)

@@ -175,4 +175,26 @@ Result<image::BuildRequest> make_build_request(const config::Settings& settings,
     return request;
 }
 
+Result<PreparedBuild> prepare_build(const ImageOptions& options, const std::string& program, const std::string& output,
+                                    const state::Environment& environment)
+{
+    auto overrides = options.overrides(environment);
+    if (!overrides)
+        return fail(overrides.error());
+    if (!program.empty())
+        overrides->program = program;
+    auto settings = load_settings(options, *overrides);
+    if (!settings)
+        return fail(settings.error());
+    auto kernel = kernel_choice(*settings);
+    if (!kernel)
+        return fail(kernel.error());
+    auto request = make_build_request(*settings, *kernel, output, environment);
+    if (!request)
+        return fail(request.error());
+    // The kernel's bytes live behind a shared pointer: moving the choice keeps the
+    // request's span valid.
+    return PreparedBuild{std::move(*kernel), std::move(*request)};
+}
+
 } // namespace uk::cli

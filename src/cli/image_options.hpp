@@ -62,4 +62,13 @@ Result<std::filesystem::path> program_path(const config::Settings& settings);
 Result<image::BuildRequest> make_build_request(const config::Settings& settings, const KernelChoice& kernel,
                                                const std::string& output, const state::Environment& environment);
 
+// What `uk build` and `uk image create` start from: flags, PROGRAM (empty: the config's)
+// and the config file, turned into a build request. The request points into `kernel`.
+struct PreparedBuild {
+    KernelChoice kernel;
+    image::BuildRequest request;
+};
+Result<PreparedBuild> prepare_build(const ImageOptions& options, const std::string& program, const std::string& output,
+                                    const state::Environment& environment);
+
 } // namespace uk::cli

@@ -27,6 +27,25 @@ Result<instance::Store> open_store(const Context& context)
     return instance::Store(paths->instances);
 }
 
+// An instance by name, with the store it lives in and its files.
+struct Found {
+    instance::Store store;
+    instance::Record record;
+    instance::Files files;
+};
+
+Result<Found> find_instance(const Context& context, const std::string& name)
+{
+    auto store = open_store(context);
+    if (!store)
+        return fail(store.error());
+    auto record = store->load(name);
+    if (!record)
+        return fail(record.error());
+    auto files = store->files(record->name);
+    return Found{std::move(*store), std::move(*record), std::move(files)};
+}
+
 struct ListOptions {
     bool json = false;
 };
@@ -76,14 +95,11 @@ struct NameOptions {
 
 Result<int> inspect(const NameOptions& options, const Context& context)
 {
-    auto store = open_store(context);
-    if (!store)
-        return fail(store.error());
-    auto record = store->load(options.name);
-    if (!record)
-        return fail(record.error());
-    auto files = store->files(record->name);
-    print_result(instance::to_json(*record, instance::status_of(*record, files), files).dump(2));
+    auto found = find_instance(context, options.name);
+    if (!found)
+        return fail(found.error());
+    const auto& [store, record, files] = *found;
+    print_result(instance::to_json(record, instance::status_of(record, files), files).dump(2));
     return exit_success;
 }
 
@@ -97,27 +113,23 @@ Result<int> stop(const StopOptions& options, const Context& context)
     auto timeout = parse_duration(options.timeout);
     if (!timeout)
         return fail(ErrorKind::usage, "--timeout {}", timeout.error().message);
-    auto store = open_store(context);
-    if (!store)
-        return fail(store.error());
-    auto record = store->load(options.name);
-    if (!record)
-        return fail(record.error());
-    auto files = store->files(record->name);
-    auto before = instance::status_of(*record, files);
+    auto found = find_instance(context, options.name);
+    if (!found)
+        return fail(found.error());
+    const auto& [store, record, files] = *found;
+    auto before = instance::status_of(record, files);
     if (before.state != instance::State::running) {
-        print_result(fmt::format("{} is not running: {}", record->name, instance::describe(before)));
+        print_result(fmt::format("{} is not running: {}", record.name, instance::describe(before)));
         return exit_success;
     }
-    auto after = instance::stop(*store, *record, *timeout);
+    auto after = instance::stop(store, record, *timeout);
     if (!after)
         return fail(after.error());
-    auto reloaded = store->load(record->name);
-    bool forced = reloaded && reloaded->forced;
-    print_result(fmt::format("stopped {}{}: {}", record->name,
-                             forced ? fmt::format(" (killed after {})", options.timeout) : "",
-                             after->exit_status ? fmt::format("the program exited with status {}", *after->exit_status)
-                                                : std::string("the program reported no exit status")));
+    print_result(fmt::format("stopped {}{}: {}", record.name,
+                             after->forced ? fmt::format(" (killed after {})", options.timeout) : "",
+                             after->status.exit_status
+                                 ? fmt::format("the program exited with status {}", *after->status.exit_status)
+                                 : std::string("the program reported no exit status")));
     return exit_success;
 }
 
@@ -159,16 +171,13 @@ struct LogsOptions {
 
 Result<int> logs(const LogsOptions& options, const Context& context)
 {
-    auto store = open_store(context);
-    if (!store)
-        return fail(store.error());
-    auto record = store->load(options.name);
-    if (!record)
-        return fail(record.error());
-    auto files = store->files(record->name);
+    auto found = find_instance(context, options.name);
+    if (!found)
+        return fail(found.error());
+    const auto& [store, record, files] = *found;
     std::ifstream in(files.console_log(), std::ios::binary);
     if (!in)
-        return fail(ErrorKind::not_found, "instance {} has no console log yet", record->name);
+        return fail(ErrorKind::not_found, "instance {} has no console log yet", record.name);
     ConsoleFilter filter(options.all);
     std::string partial;
     auto show = [&](bool flush_partial) {
@@ -204,7 +213,7 @@ Result<int> logs(const LogsOptions& options, const Context& context)
     if (!options.follow)
         return exit_success;
     // Follow until the VM ends (or Ctrl-C, which ends uk as usual).
-    while (instance::qemu_alive(record->qemu_pid, files)) {
+    while (instance::qemu_alive(record.qemu_pid, files)) {
         std::this_thread::sleep_for(100ms);
         show(false);
     }

@@ -23,7 +23,6 @@
 
 #include <cctype>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <random>
 #include <unistd.h>
@@ -68,10 +67,8 @@ struct RunOptions {
 
 bool looks_like_elf(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    char magic[4] = {};
-    in.read(magic, 4);
-    return in && std::string_view(magic, 4) == "\177ELF";
+    auto head = read_file_prefix(path, 4);
+    return head && *head == "\177ELF";
 }
 
 std::string random_suffix()

@@ -246,6 +246,22 @@ void Process::kill()
     wait();
 }
 
+Result<ToolRun> run_tool(const std::vector<std::string>& argv)
+{
+    auto process = Process::spawn(
+        {.argv = argv, .stdin_stream = DevNull{}, .stdout_stream = Pipe{}, .merge_stderr_into_stdout = true});
+    if (!process)
+        return fail(process.error());
+    ToolRun run;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::read(process->stdout_fd(), buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0)
+            run.output.append(buffer, static_cast<std::size_t>(n));
+    run.status = process->wait();
+    return run;
+}
+
 std::optional<std::filesystem::path> find_in_path(const std::string& program)
 {
     if (program.find('/') != std::string::npos)

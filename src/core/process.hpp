@@ -81,6 +81,15 @@ private:
     int stderr_fd_ = -1;
 };
 
+// Runs argv to its end with stdin from /dev/null, and returns its shell status and what
+// it wrote on stdout and stderr together (for tools whose messages go into uk's errors).
+struct ToolRun {
+    int status = 0;
+    std::string output;
+    std::string first_line() const { return output.substr(0, output.find('\n')); }
+};
+Result<ToolRun> run_tool(const std::vector<std::string>& argv);
+
 // Looks a program up in PATH the way execvp would; empty if it is not there.
 std::optional<std::filesystem::path> find_in_path(const std::string& program);
 

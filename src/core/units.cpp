@@ -81,4 +81,12 @@ Result<std::chrono::milliseconds> parse_duration(const std::string& text)
     return std::chrono::milliseconds(static_cast<long long>(value * scale));
 }
 
+std::string format_utc(std::time_t when, const char* format)
+{
+    std::tm utc{};
+    gmtime_r(&when, &utc);
+    char text[64];
+    return std::string(text, std::strftime(text, sizeof text, format, &utc));
+}
+
 } // namespace uk

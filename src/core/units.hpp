@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <string>
 
 namespace uk {
@@ -13,6 +14,9 @@ Result<std::uint64_t> parse_memory_mib(const std::string& text);
 
 // "10s", "500ms", "2m", "1.5s", or a bare number of seconds ("10").
 Result<std::chrono::milliseconds> parse_duration(const std::string& text);
+
+// A moment in UTC with strftime's format; ISO 8601 ("2026-11-23T16:18:51Z") by default.
+std::string format_utc(std::time_t when, const char* format = "%Y-%m-%dT%H:%M:%SZ");
 
 // "4.3 MB", "812 KB", "17 B": decimal units, one decimal, for people.
 std::string human_bytes(std::uint64_t bytes);

@@ -44,18 +44,11 @@ Status qemu_img_convert(const std::filesystem::path& raw, const std::vector<std:
     std::vector<std::string> argv{qemu_img->string(), "convert", "-q", "-f", "raw"};
     argv.insert(argv.end(), format.begin(), format.end());
     argv.insert(argv.end(), {raw.string(), output.string()});
-    auto process = Process::spawn({.argv = argv, .stdin_stream = DevNull{}, .stdout_stream = Pipe{},
-                                   .merge_stderr_into_stdout = true});
-    if (!process)
-        return fail(process.error());
-    std::string messages;
-    char buffer[4096];
-    ssize_t n;
-    while ((n = ::read(process->stdout_fd(), buffer, sizeof buffer)) > 0)
-        messages.append(buffer, static_cast<std::size_t>(n));
-    if (int status = process->wait(); status != 0)
-        return fail(ErrorKind::unavailable, "qemu-img convert failed ({}): {}", status,
-                    messages.substr(0, messages.find('\n')));
+    auto run = run_tool(argv);
+    if (!run)
+        return fail(run.error());
+    if (run->status != 0)
+        return fail(ErrorKind::unavailable, "qemu-img convert failed ({}): {}", run->status, run->first_line());
     return {};
 }
 

@@ -21,19 +21,12 @@ constexpr const char* pinned_time = "SOURCE_DATE_EPOCH=315532800";
 Status run_quietly(std::vector<std::string> argv, const std::string& what)
 {
     argv.insert(argv.begin(), {"env", pinned_time, "MTOOLS_SKIP_CHECK=1", "MTOOLS_NO_VFAT=1"});
-    auto process = Process::spawn({.argv = argv, .stdin_stream = DevNull{}, .stdout_stream = Pipe{},
-                                   .merge_stderr_into_stdout = true});
-    if (!process)
-        return fail(process.error());
-    std::string output;
-    char buffer[4096];
-    ssize_t n;
-    while ((n = ::read(process->stdout_fd(), buffer, sizeof buffer)) > 0)
-        output.append(buffer, static_cast<std::size_t>(n));
-    int status = process->wait();
-    if (status != 0) {
-        auto line = output.substr(0, output.find('\n'));
-        return fail(ErrorKind::unavailable, "{} failed ({}): {}", what, status, line.empty() ? "no message" : line);
+    auto run = run_tool(argv);
+    if (!run)
+        return fail(run.error());
+    if (run->status != 0) {
+        auto line = run->first_line();
+        return fail(ErrorKind::unavailable, "{} failed ({}): {}", what, run->status, line.empty() ? "no message" : line);
     }
     return {};
 }
@@ -127,18 +120,8 @@ Status make_firmware_bootable(const std::filesystem::path& image, const Firmware
 
 bool has_boot_loader(const std::filesystem::path& image)
 {
-    int fd = ::open(image.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    std::array<std::byte, 16> code{};
-    bool read = read_fully_at(fd, code, 0, image.string()).has_value();
-    ::close(fd);
-    if (!read)
-        return false;
-    for (auto b : code)
-        if (b != std::byte{0})
-            return true;
-    return false;
+    auto code = read_file_prefix(image, 16);
+    return code && code->size() == 16 && code->find_first_not_of('\0') != std::string::npos;
 }
 
 Result<std::string> detect_disk_format(const std::filesystem::path& image)

@@ -4,6 +4,7 @@
 #include "image/disk.hpp"
 #include "image/firmware.hpp"
 #include "image/gpt.hpp"
+#include "image/sqfs_region.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -21,34 +22,6 @@
 
 namespace uk::image {
 namespace {
-
-// The root partition as a read-only file for libsquashfs.
-struct ReadRegion {
-    sqfs_file_t base; // first: libsquashfs casts between the two
-    int fd;
-    std::uint64_t offset;
-    std::uint64_t size;
-};
-
-int region_read(sqfs_file_t* file, sqfs_u64 at, void* buffer, size_t size)
-{
-    auto* region = reinterpret_cast<ReadRegion*>(file);
-    if (at + size > region->size)
-        return SQFS_ERROR_OUT_OF_BOUNDS;
-    return read_fully_at(region->fd, {static_cast<std::byte*>(buffer), size}, region->offset + at, "the image") ? 0
-                                                                                                                 : SQFS_ERROR_IO;
-}
-int region_write(sqfs_file_t*, sqfs_u64, const void*, size_t) { return SQFS_ERROR_IO; }
-sqfs_u64 region_size(const sqfs_file_t* file) { return reinterpret_cast<const ReadRegion*>(file)->size; }
-int region_truncate(sqfs_file_t*, sqfs_u64) { return SQFS_ERROR_IO; }
-void region_destroy(sqfs_object_t*) {}
-
-template <class T>
-struct Destroy {
-    void operator()(T* object) const { sqfs_destroy(object); }
-};
-template <class T>
-using Owned = std::unique_ptr<T, Destroy<T>>;
 
 std::string compression_name(const sqfs_super_t& super)
 {
@@ -191,15 +164,7 @@ Result<ImageInfo> inspect_image(const std::filesystem::path& image)
     } close_fd{fd};
     info.kernel_version = kernel_version(fd, boot->first_lba * 512);
 
-    ReadRegion region{};
-    region.base.base.destroy = region_destroy;
-    region.base.read_at = region_read;
-    region.base.write_at = region_write;
-    region.base.get_size = region_size;
-    region.base.truncate = region_truncate;
-    region.fd = fd;
-    region.offset = root->first_lba * 512;
-    region.size = (root->last_lba - root->first_lba + 1) * 512;
+    auto region = make_region(fd, root->first_lba * 512, (root->last_lba - root->first_lba + 1) * 512, false);
     sqfs_file_t* file = &region.base;
 
     auto damaged = [&](const char* what) {

@@ -1,5 +1,7 @@
 #include "image/squashfs.hpp"
 
+#include "image/sqfs_region.hpp"
+
 #include "core/files.hpp"
 
 #include <algorithm>
@@ -32,58 +34,6 @@ namespace {
 
 constexpr std::uint32_t device_block_size = 4096;
 constexpr std::uint32_t no_xattr = 0xFFFFFFFF;
-
-// An sqfs_file_t over a region of an open file that starts at `offset`.
-struct RegionFile {
-    sqfs_file_t base; // first: libsquashfs casts between the two
-    int fd;
-    std::uint64_t offset;
-    std::uint64_t size;
-};
-
-int region_read(sqfs_file_t* file, sqfs_u64 at, void* buffer, size_t size)
-{
-    auto* region = reinterpret_cast<RegionFile*>(file);
-    if (at + size > region->size)
-        return SQFS_ERROR_OUT_OF_BOUNDS;
-    auto read = read_fully_at(region->fd, {static_cast<std::byte*>(buffer), size}, region->offset + at, "the image");
-    return read ? 0 : SQFS_ERROR_IO;
-}
-
-int region_write(sqfs_file_t* file, sqfs_u64 at, const void* buffer, size_t size)
-{
-    auto* region = reinterpret_cast<RegionFile*>(file);
-    auto written =
-        write_fully_at(region->fd, {static_cast<const std::byte*>(buffer), size}, region->offset + at, "the image");
-    if (!written)
-        return SQFS_ERROR_IO;
-    region->size = std::max(region->size, at + size);
-    return 0;
-}
-
-sqfs_u64 region_size(const sqfs_file_t* file) { return reinterpret_cast<const RegionFile*>(file)->size; }
-
-int region_truncate(sqfs_file_t* file, sqfs_u64 size)
-{
-    auto* region = reinterpret_cast<RegionFile*>(file);
-    if (size > region->size) {
-        std::vector<char> zeros(size - region->size, 0);
-        int result = region_write(file, region->size, zeros.data(), zeros.size());
-        if (result != 0)
-            return result;
-    }
-    region->size = size;
-    return 0;
-}
-
-void region_destroy(sqfs_object_t*) {} // owned by write_squashfs
-
-template <class T>
-struct SqfsDeleter {
-    void operator()(T* object) const { sqfs_destroy(object); }
-};
-template <class T>
-using Owned = std::unique_ptr<T, SqfsDeleter<T>>;
 
 // libsquashfs 1.2's lz4 compressor keeps a "compressed" block even when it is larger
 // than its input (the 4-byte ID table becomes 5 bytes), which squashfs-tools' unsquashfs
@@ -282,14 +232,7 @@ Result<std::uint64_t> write_squashfs(const FileTree& tree, const SquashfsOptions
 {
     if (options.compression == Compression::automatic)
         return fail(ErrorKind::internal, "write_squashfs needs a resolved compression");
-    RegionFile region{};
-    region.base.base.destroy = region_destroy;
-    region.base.read_at = region_read;
-    region.base.write_at = region_write;
-    region.base.get_size = region_size;
-    region.base.truncate = region_truncate;
-    region.fd = fd;
-    region.offset = offset;
+    auto region = make_region(fd, offset, 0, true);
     sqfs_file_t* file = &region.base;
 
     // Uncompressed roots still name a compressor (the kernel insists on one it knows)

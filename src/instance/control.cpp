@@ -77,11 +77,11 @@ bool wait_for_end(const Record& record, const Files& files, std::chrono::millise
     return true;
 }
 
-Result<InstanceStatus> stop(const Store& store, Record record, std::chrono::milliseconds timeout)
+Result<Stopped> stop(const Store& store, Record record, std::chrono::milliseconds timeout)
 {
     auto files = store.files(record.name);
     if (!qemu_alive(record.qemu_pid, files))
-        return status_of(record, files);
+        return Stopped{status_of(record, files), record.forced};
     record.stop_requested = true;
     if (auto saved = store.save(record); !saved)
         return fail(saved.error());
@@ -93,7 +93,7 @@ Result<InstanceStatus> stop(const Store& store, Record record, std::chrono::mill
         if (auto saved = store.save(record); !saved)
             return fail(saved.error());
     }
-    return status_of(record, files);
+    return Stopped{status_of(record, files), record.forced};
 }
 
 void kill_now(const Store& store, Record record)

@@ -16,7 +16,11 @@ bool wait_for_end(const Record& record, const Files& files, std::chrono::millise
 
 // ACPI power button (uk-init gives the program SIGTERM and its grace period), then, after
 // `timeout`, QEMU is killed. Marks the record so the end reads "stopped", not "crashed".
-Result<InstanceStatus> stop(const Store& store, Record record, std::chrono::milliseconds timeout);
+struct Stopped {
+    InstanceStatus status;
+    bool forced = false; // QEMU had to be killed
+};
+Result<Stopped> stop(const Store& store, Record record, std::chrono::milliseconds timeout);
 
 // Kills the instance's QEMU at once (uk instance rm -f).
 void kill_now(const Store& store, Record record);

@@ -1,6 +1,7 @@
 #include "instance/record.hpp"
 
 #include "core/files.hpp"
+#include "core/units.hpp"
 #include "hypervisor/runner.hpp"
 
 #include <cerrno>
@@ -106,14 +107,6 @@ std::string describe(const InstanceStatus& status)
     return text;
 }
 
-std::string utc_now()
-{
-    std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return text;
-}
+std::string utc_now() { return format_utc(std::time(nullptr)); }
 
 } // namespace uk::instance

@@ -1,5 +1,7 @@
 #include "upload/s3.hpp"
 
+#include "core/units.hpp"
+
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -39,15 +41,7 @@ Endpoint endpoint_for(const S3Location& to, const UploadOptions& options)
     return {base, host, "/" + to.bucket};
 }
 
-std::string amz_now()
-{
-    std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char text[20];
-    std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &utc);
-    return text;
-}
+std::string amz_now() { return format_utc(std::time(nullptr), "%Y%m%dT%H%M%SZ"); }
 
 std::string xml_value(const std::string& xml, const std::string& tag)
 {

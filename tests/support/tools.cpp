@@ -5,25 +5,15 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace uk::test {
 
 ToolResult run_tool(const std::vector<std::string>& argv)
 {
-    auto process = uk::Process::spawn({.argv = argv,
-                                       .stdin_stream = uk::DevNull{},
-                                       .stdout_stream = uk::Pipe{},
-                                       .merge_stderr_into_stdout = true});
-    if (!process)
-        throw std::runtime_error(process.error().message);
-    ToolResult result;
-    char buffer[8192];
-    ssize_t n;
-    while ((n = ::read(process->stdout_fd(), buffer, sizeof buffer)) > 0)
-        result.output.append(buffer, static_cast<std::size_t>(n));
-    result.status = process->wait();
-    return result;
+    auto run = uk::run_tool(argv);
+    if (!run)
+        throw std::runtime_error(run.error().message);
+    return ToolResult{run->status, run->output};
 }
 
 std::string read_text(const std::filesystem::path& path)
