@@ -5,7 +5,7 @@
 #include "manifest.h"
 
 /* The kernel's tiny ACPI power button driver sends this signal to PID 1 when the host
- * presses the power button (QMP system_powerdown, used by `uk stop`). It must match
+ * presses the power button (QMP system_powerdown, used by `uk instance stop`). It must match
  * CONFIG_ACPI_TINY_POWER_BUTTON_SIGNAL in src/kernel-prebuilt/uk.config. */
 #define POWER_BUTTON_SIGNAL 38
 
