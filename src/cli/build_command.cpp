@@ -1,7 +1,7 @@
 // uk build [PROGRAM]: make an image from a program (or the config's Program).
 #include "cli/command.hpp"
 #include "cli/image_options.hpp"
-#include "cli/terminal.hpp"
+#include "core/log.hpp"
 #include "core/exit_status.hpp"
 #include "core/units.hpp"
 
@@ -15,7 +15,6 @@ namespace {
 struct BuildOptions {
     std::string program;
     std::string output;
-    bool quiet = false;
     bool list = false;
     bool json = false;
     ImageOptions image;
@@ -29,7 +28,7 @@ void print_listing_json(const image::ImagePlan& plan)
         total += entry.size;
         files.push_back({{"path", entry.guest}, {"size_bytes", entry.size}, {"source", entry.source}, {"why", entry.why}});
     }
-    print_result(nlohmann::json{{"files", files}, {"total_bytes", total}}.dump(2));
+    log::result(nlohmann::json{{"files", files}, {"total_bytes", total}}.dump(2));
 }
 
 void print_listing(const image::ImagePlan& plan)
@@ -45,9 +44,9 @@ void print_listing(const image::ImagePlan& plan)
         auto from = entry.source != "uk" ? fmt::format("{} ({})", entry.source, entry.why)
                     : entry.why == "uk"  ? std::string("uk")
                                          : "uk: " + entry.why;
-        print_result(fmt::format("{:<{}}  {:>9}  {}", entry.guest, width, human_bytes(entry.size), from));
+        log::result(fmt::format("{:<{}}  {:>9}  {}", entry.guest, width, human_bytes(entry.size), from));
     }
-    print_result(fmt::format("{} files, {} before compression", plan.listing.size(), human_bytes(total)));
+    log::result(fmt::format("{} files, {} before compression", plan.listing.size(), human_bytes(total)));
 }
 
 Result<int> build(const BuildOptions& options, const Context& context)
@@ -68,12 +67,12 @@ Result<int> build(const BuildOptions& options, const Context& context)
     if (!built)
         return fail(built.error());
     if (!built->has_ca_bundle)
-        print_warning(fmt::format("no CA certificates at {}: TLS clients in the image cannot verify servers "
+        log::warning(fmt::format("no CA certificates at {}: TLS clients in the image cannot verify servers "
                                   "(install ca-certificates)",
                                   request->ca_bundle.string()));
     auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (options.json) {
-        print_result(nlohmann::json{{"image", built->disk.path.string()},
+        log::result(nlohmann::json{{"image", built->disk.path.string()},
                                     {"size_bytes", built->disk.size_bytes},
                                     {"allocated_bytes", built->disk.allocated_bytes},
                                     {"root_bytes", built->disk.root_bytes},
@@ -81,11 +80,11 @@ Result<int> build(const BuildOptions& options, const Context& context)
                                     {"sha256", built->disk.sha256},
                                     {"seconds", seconds}}
                          .dump(2));
-    } else if (options.quiet) {
-        print_result(built->disk.path.string());
+    } else if (log::quiet()) {
+        log::result(built->disk.path.string());
     } else {
-        print_result(fmt::format("built {} in {:.2f} s", built->disk.path.string(), seconds));
-        print_result(fmt::format("  {} ({} on disk): root {} ({} SquashFS), boot partition with the kernel",
+        log::result(fmt::format("built {} in {:.2f} s", built->disk.path.string(), seconds));
+        log::result(fmt::format("  {} ({} on disk): root {} ({} SquashFS), boot partition with the kernel",
                                  human_bytes(built->disk.size_bytes), human_bytes(built->disk.allocated_bytes),
                                  human_bytes(built->disk.root_bytes), image::to_string(built->compression)));
     }
@@ -98,9 +97,9 @@ Action declare_build(CLI::App& command, const Context& context)
 {
     auto options = std::make_shared<BuildOptions>();
     command.add_option("PROGRAM", options->program,
-                       "The x86-64 Linux program to pack (default: Program from the config file)");
-    command.add_option("-o,--output", options->output, "Write the image here instead of the image store");
-    command.add_flag("-q,--quiet", options->quiet, "Print only the image's path");
+                       "The x86-64 Linux program to pack (default: Program from the config file)")
+        ->type_name("");
+    command.add_option("-o,--output", options->output, "Write the image here instead of the image store")->type_name("FILE");
     command.add_flag("-l,--list", options->list, "List what would go into the image, and write nothing");
     command.add_flag("--json", options->json, "Print the result as JSON (docs/json.md)");
     options->image.declare(command);

@@ -23,6 +23,8 @@ struct Command {
     const char* name;
     const char* summary;
     std::function<Action(CLI::App& command, const Context& context)> declare;
+    // What -v adds for this command, when more than uk's own steps (main adds -q and -v).
+    const char* verbose_help = nullptr;
 };
 
 const std::vector<Command>& all_commands();

@@ -7,15 +7,22 @@ Action declare_run(CLI::App& command, const Context& context);
 Action declare_instance(CLI::App& command, const Context& context);
 Action declare_ps(CLI::App& command, const Context& context);
 Action declare_image(CLI::App& command, const Context& context);
+Action declare_doctor(CLI::App& command, const Context& context);
+Action declare_completion(CLI::App& command, const Context& context);
+Action declare_manpage(CLI::App& command, const Context& context);
 
 const std::vector<Command>& all_commands()
 {
     static const std::vector<Command> commands{
         {"build", "Make a bootable image from an x86-64 Linux program", declare_build},
-        {"run", "Boot a program or image in a VM (attached, or -d in the background)", declare_run},
+        {"run", "Boot a program or image in a VM (attached, or -d in the background)", declare_run,
+         "Also show the kernel's messages and everything on the console"},
         {"instance", "Manage VMs started by uk run: list, logs, stop, rm, inspect", declare_instance},
         {"ps", "List instances (uk instance list)", declare_ps},
         {"image", "Images for clouds and other hypervisors, and the image store: create, list, inspect, rm", declare_image},
+        {"doctor", "Say what uk will use on this machine and what is missing, with how to fix it", declare_doctor},
+        {"completion", "Print the bash or zsh completion script", declare_completion},
+        {"manpage", "Print the uk(1) man page (for packaging)", declare_manpage},
     };
     return commands;
 }

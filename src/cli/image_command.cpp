@@ -2,7 +2,7 @@
 // BIOS or UEFI firmware, in the target's format), and the image store.
 #include "cli/command.hpp"
 #include "cli/image_options.hpp"
-#include "cli/terminal.hpp"
+#include "core/log.hpp"
 #include "core/exit_status.hpp"
 #include "core/signals.hpp"
 #include "core/units.hpp"
@@ -29,7 +29,6 @@ struct CreateOptions {
     std::string program;
     std::string target;
     std::string output;
-    bool quiet = false;
     std::string upload;
     std::string endpoint;
     std::string region;
@@ -116,12 +115,12 @@ Result<int> create(const CreateOptions& options, const Context& context)
     if (auto exported = image::export_image(raw, *target, output); !exported)
         return fail(exported.error());
     auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (options.quiet) {
-        print_result(output.string());
+    if (log::quiet()) {
+        log::result(output.string());
     } else {
-        print_result(fmt::format("created {} ({}, {}) in {:.2f} s", output.string(), image::to_string(*target),
+        log::result(fmt::format("created {} ({}, {}) in {:.2f} s", output.string(), image::to_string(*target),
                                  human_bytes(std::filesystem::file_size(output, ec)), seconds));
-        print_result("  boots through BIOS or UEFI firmware; the console is on the first serial port, the address "
+        log::result("  boots through BIOS or UEFI firmware; the console is on the first serial port, the address "
                      "comes from DHCP");
     }
     if (credentials) {
@@ -131,8 +130,8 @@ Result<int> create(const CreateOptions& options, const Context& context)
         upload_options.progress = progress_bar(output.filename().string());
         if (auto sent = upload::upload_file(output, *location, *credentials, upload_options); !sent)
             return fail(sent.error().kind, "{} (the image is at {})", sent.error().message, output.string());
-        if (!options.quiet)
-            print_result(fmt::format("uploaded s3://{}/{}", location->bucket, location->key));
+        if (!log::quiet())
+            log::result(fmt::format("uploaded s3://{}/{}", location->bucket, location->key));
     }
     return exit_success;
 }
@@ -174,15 +173,20 @@ Result<int> list(const StoreOptions& options, const Context& context)
                            {"path", f.string()},
                            {"size_bytes", std::filesystem::file_size(f, ec)},
                            {"modified", modified_utc(f)}});
-        print_result(out.dump(2));
+        log::result(out.dump(2));
+        return exit_success;
+    }
+    if (log::quiet()) { // names only, for scripts and shell completion
+        for (const auto& f : files)
+            log::result(f.stem().string());
         return exit_success;
     }
     std::size_t width = 4;
     for (const auto& f : files)
         width = std::max(width, f.stem().string().size());
-    print_result(fmt::format("{:<{}}  {:>9}  {}", "NAME", width, "SIZE", "MODIFIED"));
+    log::result(fmt::format("{:<{}}  {:>9}  {}", "NAME", width, "SIZE", "MODIFIED"));
     for (const auto& f : files)
-        print_result(fmt::format("{:<{}}  {:>9}  {}", f.stem().string(), width,
+        log::result(fmt::format("{:<{}}  {:>9}  {}", f.stem().string(), width,
                                  human_bytes(std::filesystem::file_size(f, ec)), modified_utc(f)));
     return exit_success;
 }
@@ -210,26 +214,26 @@ Result<int> inspect(const InspectOptions& options, const Context& context)
     if (!info)
         return fail(info.error());
     if (options.json) {
-        print_result(image::to_json(*info).dump(2));
+        log::result(image::to_json(*info).dump(2));
         return exit_success;
     }
     auto json = image::to_json(*info);
-    print_result(fmt::format("image      {}", info->file.string()));
-    print_result(fmt::format("size       {} ({} on disk), raw; boots through firmware: {}", human_bytes(info->size_bytes),
+    log::result(fmt::format("image      {}", info->file.string()));
+    log::result(fmt::format("size       {} ({} on disk), raw; boots through firmware: {}", human_bytes(info->size_bytes),
                              human_bytes(info->allocated_bytes),
                              info->firmware_bootable ? "yes (BIOS and UEFI)" : "no (uk run boots it directly)"));
-    print_result(fmt::format("kernel     Linux {}", info->kernel_version.empty() ? "(unknown)" : info->kernel_version));
-    print_result(fmt::format("root       {} ({} SquashFS, {} KiB blocks), PARTUUID {}", human_bytes(info->root_bytes),
+    log::result(fmt::format("kernel     Linux {}", info->kernel_version.empty() ? "(unknown)" : info->kernel_version));
+    log::result(fmt::format("root       {} ({} SquashFS, {} KiB blocks), PARTUUID {}", human_bytes(info->root_bytes),
                              info->compression, info->block_size / 1024, info->root_partuuid));
-    print_result(fmt::format("program    {}", json["program"].get<std::string>()));
+    log::result(fmt::format("program    {}", json["program"].get<std::string>()));
     std::string args;
     for (const auto& arg : json["args"])
         args += (args.empty() ? "" : " ") + arg.get<std::string>();
-    print_result(fmt::format("args       {}", args.empty() ? "-" : args));
+    log::result(fmt::format("args       {}", args.empty() ? "-" : args));
     std::string env;
     for (const auto& [key, value] : json["env"].items())
         env += (env.empty() ? "" : " ") + key + "=" + value.get<std::string>();
-    print_result(fmt::format("env        {}", env.empty() ? "-" : env));
+    log::result(fmt::format("env        {}", env.empty() ? "-" : env));
     std::size_t file_count = 0;
     std::uint64_t total = 0;
     std::size_t width = 0;
@@ -239,11 +243,11 @@ Result<int> inspect(const InspectOptions& options, const Context& context)
             total += e.size;
             width = std::max(width, e.path.size());
         }
-    print_result(fmt::format("files      {} ({} before compression):", file_count, human_bytes(total)));
+    log::result(fmt::format("files      {} ({} before compression):", file_count, human_bytes(total)));
     for (const auto& e : info->entries) {
         if (e.type == 'd')
             continue;
-        print_result(e.type == 'l' ? fmt::format("  {:<{}}  -> {}", e.path, width, e.link_target)
+        log::result(e.type == 'l' ? fmt::format("  {:<{}}  -> {}", e.path, width, e.link_target)
                                    : fmt::format("  {:<{}}  {:>9}  {:04o}", e.path, width, human_bytes(e.size), e.mode));
     }
     return exit_success;
@@ -267,7 +271,7 @@ Result<int> remove(const StoreOptions& options, const Context& context)
     for (const auto& file : doomed) {
         if (!std::filesystem::remove(file, ec) && ec)
             return fail(ErrorKind::io, "cannot remove {}: {}", file.string(), ec.message());
-        print_result(file.stem().string());
+        log::result(file.stem().string());
     }
     return exit_success;
 }
@@ -281,24 +285,30 @@ Action declare_image(CLI::App& command, const Context& context)
     auto* create_command =
         command.add_subcommand("create", "Make a self-booting image for a cloud or another hypervisor");
     create_command->add_option("PROGRAM", create_options->program,
-                               "The x86-64 Linux program to pack (default: Program from the config file)");
+                               "The x86-64 Linux program to pack (default: Program from the config file)")
+        ->type_name("");
     create_command
         ->add_option("-t,--target", create_options->target, "raw, qcow2, vmdk, vhd (Azure), gcp, aws or openstack")
+        ->type_name("raw|qcow2|vmdk|vhd|gcp|aws|openstack")
         ->required();
     create_command->add_option("-o,--output", create_options->output,
-                               "Write it here (default: NAME.EXT in the current folder)");
-    create_command->add_flag("-q,--quiet", create_options->quiet, "Print only the output's path");
+                               "Write it here, a file or a folder (default: NAME.EXT in the current folder)")
+        ->type_name("FILE");
     create_command->add_option("--upload", create_options->upload,
                                "Then upload it to s3://BUCKET/KEY (AWS credentials from the environment or "
-                               "~/.aws/credentials)");
+                               "~/.aws/credentials)")
+        ->type_name("s3://BUCKET/KEY");
     create_command->add_option("--endpoint", create_options->endpoint,
                                "With --upload: an S3-compatible server, e.g. https://storage.googleapis.com or "
-                               "http://127.0.0.1:9000 (MinIO)");
+                               "http://127.0.0.1:9000 (MinIO)")
+        ->type_name("URL");
     create_command->add_option("--region", create_options->region,
-                               "With --upload: the bucket's region (default AWS_REGION, else us-east-1)");
+                               "With --upload: the bucket's region (default AWS_REGION, else us-east-1)")
+        ->type_name("REGION");
     create_command->add_option("--part-size", create_options->part_size,
                                "With --upload: files larger than this go in parts of this size (default 16M, at least "
-                               "5M)");
+                               "5M)")
+        ->type_name("SIZE");
     create_options->image.declare(*create_command);
     create_command->footer("Examples:\n"
                            "  uk image create ./server -t gcp        # server.tar.gz for Compute Engine\n"
@@ -310,17 +320,19 @@ Action declare_image(CLI::App& command, const Context& context)
     auto* list_command = command.add_subcommand("list", "List the images in the image store");
     list_command->alias("ls");
     list_command->add_flag("--json", list_options->json, "Print them as a JSON array (docs/json.md)");
+    list_command->footer("With -q, only the names, one a line.");
 
     auto inspect_options = std::make_shared<InspectOptions>();
     auto* inspect_command =
         command.add_subcommand("inspect", "Show what an image holds: kernel, root, program, args, env, files");
     inspect_command->add_option("IMAGE", inspect_options->image, "An image name in the store, or an image file")
+        ->type_name("")
         ->required();
     inspect_command->add_flag("--json", inspect_options->json, "Print it as JSON (docs/json.md)");
 
     auto remove_options = std::make_shared<StoreOptions>();
     auto* remove_command = command.add_subcommand("rm", "Remove images from the image store");
-    remove_command->add_option("NAME", remove_options->names, "The images")->required();
+    remove_command->add_option("IMAGE", remove_options->names, "The images, by name")->type_name("")->required();
 
     return [=, &context, &command]() -> Result<int> {
         if (create_command->parsed())

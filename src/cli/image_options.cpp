@@ -1,6 +1,6 @@
 #include "cli/image_options.hpp"
 
-#include "cli/terminal.hpp"
+#include "core/log.hpp"
 #include "core/files.hpp"
 #include "core/process.hpp"
 #include "core/signals.hpp"
@@ -14,21 +14,28 @@ namespace uk::cli {
 void ImageOptions::declare(CLI::App& command, NameFlag name_flag)
 {
     config_option_ = command.add_option("-c,--config", config_file,
-                                        "Config file (JSON, ops's config.json works too); default ./uk.json if present");
+                                        "Config file (JSON, ops's config.json works too); default ./uk.json if present")
+                         ->type_name("FILE");
     name_option_ = command.add_option(name_flag == NameFlag::name ? "-n,--name" : "--image-name", name,
-                                      "Image name (default: the program's file name)");
+                                      "Image name (default: the program's file name)")
+                       ->type_name("NAME");
     args_option_ = command.add_option("-a,--arg", args, "An argument for the program (repeat for more; replaces Args)")
-                       ->allow_extra_args(false);
+                       ->allow_extra_args(false)
+                       ->type_name("ARG");
     env_option_ = command.add_option("-e,--env", env, "KEY=VALUE for the program's environment; KEY alone passes uk's own")
-                      ->allow_extra_args(false);
+                      ->allow_extra_args(false)
+                      ->type_name("KEY=VALUE");
     compression_option_ =
         command.add_option("--compression", compression,
                            "How the root stores file data: auto (default: zstd for small roots, lz4 for large), zstd "
                            "(smallest), lz4 or none")
-            ->check(CLI::IsMember({"auto", "zstd", "lz4", "none"}));
-    sysroot_option_ = command.add_option("--sysroot", sysroot, "Take shared libraries from this root, not from this machine");
+            ->check(CLI::IsMember({"auto", "zstd", "lz4", "none"}).description(""))
+            ->type_name("auto|zstd|lz4|none");
+    sysroot_option_ = command.add_option("--sysroot", sysroot, "Take shared libraries from this root, not from this machine")
+                          ->type_name("DIR");
     strip_option_ = command.add_flag("--strip", strip, "Strip debug information and symbols from ELF files as they are packed");
-    kernel_option_ = command.add_option("--kernel", kernel, "Boot this kernel (bzImage or ELF) instead of uk's own");
+    kernel_option_ = command.add_option("--kernel", kernel, "Boot this kernel (bzImage or ELF) instead of uk's own")
+                         ->type_name("FILE");
 }
 
 bool ImageOptions::shapes_image() const
@@ -87,7 +94,7 @@ Result<config::Settings> load_settings(const ImageOptions& options, const config
         return fail(file.error());
     if (*file)
         for (const auto& warning : (*file)->warnings)
-            print_warning(warning);
+            log::warning(warning);
     return config::merge(*file, overrides);
 }
 

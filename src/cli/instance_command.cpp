@@ -3,7 +3,7 @@
 // (instance/record.hpp), so a killed QEMU or a rebooted machine never shows as running.
 #include "cli/command.hpp"
 #include "cli/run_modes.hpp"
-#include "cli/terminal.hpp"
+#include "core/log.hpp"
 #include "core/exit_status.hpp"
 #include "core/units.hpp"
 #include "instance/control.hpp"
@@ -60,7 +60,12 @@ Result<int> list(const ListOptions& options, const Context& context)
         auto out = nlohmann::json::array();
         for (const auto& r : records)
             out.push_back(instance::to_json(r, instance::status_of(r, store->files(r.name)), store->files(r.name)));
-        print_result(out.dump(2));
+        log::result(out.dump(2));
+        return exit_success;
+    }
+    if (log::quiet()) { // names only, for scripts and shell completion
+        for (const auto& r : records)
+            log::result(r.name);
         return exit_success;
     }
     std::vector<std::array<std::string, 6>> rows{{"NAME", "STATUS", "IMAGE", "NETWORK", "PORTS", "CREATED"}};
@@ -79,7 +84,7 @@ Result<int> list(const ListOptions& options, const Context& context)
         std::string line;
         for (std::size_t i = 0; i < row.size(); i++)
             line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], widths[i]) : row[i];
-        print_result(line);
+        log::result(line);
     }
     return exit_success;
 }
@@ -87,6 +92,7 @@ Result<int> list(const ListOptions& options, const Context& context)
 void declare_list_options(CLI::App& command, ListOptions& options)
 {
     command.add_flag("--json", options.json, "Print the instances as a JSON array (docs/json.md)");
+    command.footer("With -q, only the names, one a line.");
 }
 
 struct NameOptions {
@@ -99,7 +105,7 @@ Result<int> inspect(const NameOptions& options, const Context& context)
     if (!found)
         return fail(found.error());
     const auto& [store, record, files] = *found;
-    print_result(instance::to_json(record, instance::status_of(record, files), files).dump(2));
+    log::result(instance::to_json(record, instance::status_of(record, files), files).dump(2));
     return exit_success;
 }
 
@@ -119,13 +125,13 @@ Result<int> stop(const StopOptions& options, const Context& context)
     const auto& [store, record, files] = *found;
     auto before = instance::status_of(record, files);
     if (before.state != instance::State::running) {
-        print_result(fmt::format("{} is not running: {}", record.name, instance::describe(before)));
+        log::result(fmt::format("{} is not running: {}", record.name, instance::describe(before)));
         return exit_success;
     }
     auto after = instance::stop(store, record, *timeout);
     if (!after)
         return fail(after.error());
-    print_result(fmt::format("stopped {}{}: {}", record.name,
+    log::result(fmt::format("stopped {}{}: {}", record.name,
                              after->forced ? fmt::format(" (killed after {})", options.timeout) : "",
                              after->status.exit_status
                                  ? fmt::format("the program exited with status {}", *after->status.exit_status)
@@ -158,7 +164,7 @@ Result<int> remove(const RemoveOptions& options, const Context& context)
         instance::kill_now(*store, record);
         if (auto removed = store->remove(record.name); !removed)
             return fail(removed.error());
-        print_result(record.name);
+        log::result(record.name);
     }
     return exit_success;
 }
@@ -233,24 +239,25 @@ Action declare_instance(CLI::App& command, const Context& context)
 
     auto logs_options = std::make_shared<LogsOptions>();
     auto* logs_command = command.add_subcommand("logs", "Print an instance's console output");
-    logs_command->add_option("NAME", logs_options->name, "The instance")->required();
+    logs_command->add_option("INSTANCE", logs_options->name, "The instance")->type_name("")->required();
     logs_command->add_flag("-f,--follow", logs_options->follow, "Keep printing until the VM ends");
     logs_command->add_flag("--all", logs_options->all, "Everything the console printed, kernel and uk-init included");
 
     auto stop_options = std::make_shared<StopOptions>();
     auto* stop_command =
         command.add_subcommand("stop", "Stop an instance: the program gets SIGTERM, then the VM is killed after --timeout");
-    stop_command->add_option("NAME", stop_options->name, "The instance")->required();
-    stop_command->add_option("-t,--timeout", stop_options->timeout, "How long to wait before killing it (default 10s)");
+    stop_command->add_option("INSTANCE", stop_options->name, "The instance")->type_name("")->required();
+    stop_command->add_option("-t,--timeout", stop_options->timeout, "How long to wait before killing it (default 10s)")
+        ->type_name("DURATION");
 
     auto remove_options = std::make_shared<RemoveOptions>();
     auto* remove_command = command.add_subcommand("rm", "Remove stopped instances and their logs");
-    remove_command->add_option("NAME", remove_options->names, "The instances")->required();
+    remove_command->add_option("INSTANCE", remove_options->names, "The instances")->type_name("")->required();
     remove_command->add_flag("-f,--force", remove_options->force, "Kill running ones first");
 
     auto inspect_options = std::make_shared<NameOptions>();
     auto* inspect_command = command.add_subcommand("inspect", "Print an instance's record and state as JSON");
-    inspect_command->add_option("NAME", inspect_options->name, "The instance")->required();
+    inspect_command->add_option("INSTANCE", inspect_options->name, "The instance")->type_name("")->required();
 
     command.footer("Examples:\n"
                    "  uk run -d --name web server -p 8080 && uk ps\n"

@@ -4,7 +4,7 @@
 #include "config/settings.hpp"
 #include "cli/image_options.hpp"
 #include "cli/run_modes.hpp"
-#include "cli/terminal.hpp"
+#include "core/log.hpp"
 #include "core/exit_status.hpp"
 #include "core/files.hpp"
 #include "core/process.hpp"
@@ -56,13 +56,11 @@ struct RunOptions {
     std::vector<std::string> ports;
     std::string accel;
     bool dry_run = false;
-    bool verbose = false;
     ImageOptions image;
     CLI::Option* memory_option = nullptr;
     CLI::Option* cpus_option = nullptr;
     CLI::Option* ports_option = nullptr;
     CLI::Option* accel_option = nullptr;
-    CLI::Option* verbose_option = nullptr;
 };
 
 bool looks_like_elf(const std::string& path)
@@ -146,8 +144,12 @@ Result<config::Settings> run_settings(const RunOptions& options, const Context& 
         overrides->ports = options.ports;
     if (options.accel_option->count())
         overrides->accel = options.accel;
-    if (options.verbose_option->count())
-        overrides->verbose = options.verbose;
+    // -v and -q are read by main for every command; here they also decide the console,
+    // over the config file's Verbose.
+    if (log::verbose())
+        overrides->verbose = true;
+    if (log::quiet())
+        overrides->verbose = false;
     return load_settings(options.image, *overrides);
 }
 
@@ -193,18 +195,6 @@ std::string instance_name_for(const std::filesystem::path& image)
     return base + "-" + random_suffix();
 }
 
-// Debian's OVMF (apt-get install ovmf): the 4 MiB build first, as QEMU's own config prefers.
-Result<hypervisor::UefiFirmware> find_uefi_firmware()
-{
-    for (const auto& [code, vars] : {std::pair{"/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"},
-                                     std::pair{"/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"}}) {
-        std::error_code ec;
-        if (std::filesystem::is_regular_file(code, ec) && std::filesystem::is_regular_file(vars, ec))
-            return hypervisor::UefiFirmware{code, vars};
-    }
-    return fail(ErrorKind::unavailable, "--uefi needs OVMF, QEMU's UEFI firmware: apt-get install ovmf");
-}
-
 // Claims the instance name and runs the VM, attached or detached.
 Result<int> launch(const RunOptions& options, const config::Settings& settings, const std::filesystem::path& image,
                    hypervisor::QemuConfig config, const hypervisor::NetworkPlan& network,
@@ -225,17 +215,17 @@ Result<int> launch(const RunOptions& options, const config::Settings& settings, 
     if (config.uefi) // the VM's own copy of the UEFI variables, beside its other files
         config.uefi->variables = files.folder / "uefi-vars.fd";
     if (options.dry_run) {
-        print_result(hypervisor::shell_quote(hypervisor::qemu_argv(config)));
+        log::result(shell_quote(hypervisor::qemu_argv(config)));
         return exit_success;
     }
     if (!accel.warning.empty())
-        print_warning(accel.warning);
+        log::warning(accel.warning);
     auto created = store.create(name);
     if (!created)
         return fail(created.error());
     if (config.uefi) {
         std::error_code ec;
-        auto template_vars = find_uefi_firmware();
+        auto template_vars = hypervisor::find_uefi_firmware();
         if (!template_vars ||
             !std::filesystem::copy_file(template_vars->variables, config.uefi->variables, ec)) {
             (void)store.remove(name);
@@ -265,9 +255,9 @@ Result<int> launch(const RunOptions& options, const config::Settings& settings, 
         if (!started)
             return fail(started.error());
         if (options.json)
-            print_result(instance::to_json(*started, instance::status_of(*started, files), files).dump(2));
+            log::result(instance::to_json(*started, instance::status_of(*started, files), files).dump(2));
         else
-            print_result(name);
+            log::result(name);
         return exit_success;
     }
     return run_attached(store, record, config, settings.verbose);
@@ -391,7 +381,7 @@ Result<int> run(const RunOptions& options, const Context& context)
         return fail(ErrorKind::usage, "{} goes with --boot firmware", options.uefi ? "--uefi" : "--disk-bus");
     std::optional<hypervisor::UefiFirmware> uefi;
     if (options.uefi) {
-        auto code = find_uefi_firmware();
+        auto code = hypervisor::find_uefi_firmware();
         if (!code)
             return fail(code.error());
         uefi = *code;
@@ -446,44 +436,55 @@ Action declare_run(CLI::App& command, const Context& context)
 {
     auto options = std::make_shared<RunOptions>();
     command.add_option("TARGET", options->target,
-                       "A program (built first), an image file, or an image name (default: Program from the config)");
-    options->memory_option = command.add_option("-m,--mem", options->memory, "Guest memory, e.g. 64M or 1G (default 128M)");
-    options->cpus_option = command.add_option("--cpus", options->cpus, "Virtual CPUs (default 1)");
+                       "A program (built first), an image file, or an image name (default: Program from the config)")
+        ->type_name("");
+    options->memory_option = command.add_option("-m,--mem", options->memory, "Guest memory, e.g. 64M or 1G (default 128M)")
+                                 ->type_name("SIZE");
+    options->cpus_option = command.add_option("--cpus", options->cpus, "Virtual CPUs (default 1)")->type_name("N");
     options->ports_option = command
                                 .add_option("-p,--publish", options->ports,
                                             "Publish a port: [IP:]HOST[:GUEST][/udp], on 127.0.0.1 unless IP is given")
-                                ->allow_extra_args(false);
+                                ->allow_extra_args(false)
+                                ->type_name("PORT");
     options->accel_option =
-        command.add_option("--accel", options->accel, "auto (KVM when usable, else TCG), kvm or tcg (default auto)");
+        command.add_option("--accel", options->accel, "auto (KVM when usable, else TCG), kvm or tcg (default auto)")
+            ->type_name("auto|kvm|tcg");
     command.add_flag("--dry-run", options->dry_run, "Print the QEMU command line and exit");
     command.add_flag("-d,--detach", options->detach,
                      "Start the VM in the background, print the instance's name and return once it runs (and its "
                      "first published TCP port answers)");
-    command.add_option("--name", options->instance_name, "The instance's name (default: IMAGE-xxxxxx)");
+    command.add_option("--name", options->instance_name, "The instance's name (default: IMAGE-xxxxxx)")->type_name("NAME");
     command.add_option("--boot", options->boot,
                        "direct (default: uk's kernel straight into a microvm) or firmware (the image's own boot loader "
                        "on q35, as a cloud boots it; needs an image from uk image create)")
-        ->check(CLI::IsMember({"direct", "firmware"}));
+        ->check(CLI::IsMember({"direct", "firmware"}).description(""))
+        ->type_name("direct|firmware");
     command.add_flag("--uefi", options->uefi, "With --boot firmware: UEFI (OVMF) instead of BIOS (SeaBIOS)");
     command.add_option("--disk-bus", options->disk_bus, "With --boot firmware: virtio (default), scsi or nvme")
-        ->check(CLI::IsMember({"virtio", "scsi", "nvme"}));
+        ->check(CLI::IsMember({"virtio", "scsi", "nvme"}).description(""))
+        ->type_name("virtio|scsi|nvme");
     command.add_flag("--json", options->json, "With -d: print the instance as JSON (docs/json.md)");
     command.add_option("--ready-timeout", options->ready_timeout,
-                       "With -d: how long to wait for the first published port, e.g. 30s (default 120s)");
+                       "With -d: how long to wait for the first published port, e.g. 30s (default 120s)")
+        ->type_name("DURATION");
     options->net_option = command.add_option("--net", options->net, "user (default: QEMU's NAT, -p publishes ports), tap, "
-                                                                     "bridge or none");
-    options->tap_option = command.add_option("--tap", options->tap, "An existing tap device for --net tap");
+                                                                     "bridge or none")
+                              ->type_name("user|tap|bridge|none");
+    options->tap_option = command.add_option("--tap", options->tap, "An existing tap device for --net tap")->type_name("TAP");
     options->bridge_option =
-        command.add_option("--bridge", options->bridge, "A host bridge for --net bridge (through qemu-bridge-helper)");
+        command.add_option("--bridge", options->bridge, "A host bridge for --net bridge (through qemu-bridge-helper)")
+                                 ->type_name("BRIDGE");
     options->ip_option =
-        command.add_option("--ip", options->ip, "Tap/bridge: the guest's IPv4 address, A.B.C.D[/PREFIX] (default: DHCP)");
-    options->gateway_option = command.add_option("--gateway", options->gateway, "Tap/bridge with --ip: the default route");
+        command.add_option("--ip", options->ip, "Tap/bridge: the guest's IPv4 address, A.B.C.D[/PREFIX] (default: DHCP)")
+                             ->type_name("ADDRESS");
+    options->gateway_option = command.add_option("--gateway", options->gateway, "Tap/bridge with --ip: the default route")
+                                  ->type_name("ADDRESS");
     options->netmask_option =
-        command.add_option("--netmask", options->netmask, "Tap/bridge with --ip: e.g. 255.255.255.0 (default /24)");
+        command.add_option("--netmask", options->netmask, "Tap/bridge with --ip: e.g. 255.255.255.0 (default /24)")
+                                  ->type_name("MASK");
     command.add_option("--dns", options->dns, "Tap/bridge: a DNS server for the guest (repeatable)")
-        ->allow_extra_args(false);
-    options->verbose_option =
-        command.add_flag("-v,--verbose", options->verbose, "Show the kernel's messages and everything on the console");
+        ->allow_extra_args(false)
+        ->type_name("ADDRESS");
     options->image.declare(command, ImageOptions::NameFlag::image_name);
     command.footer("Examples:\n"
                    "  uk run ./server -p 8080                 # build, boot, publish 127.0.0.1:8080\n"

@@ -1,6 +1,6 @@
 #include "cli/run_modes.hpp"
 
-#include "cli/terminal.hpp"
+#include "core/log.hpp"
 #include "core/exit_status.hpp"
 #include "core/files.hpp"
 #include "core/process.hpp"
@@ -42,7 +42,7 @@ public:
     {
         record_.stop_requested = true;
         (void)store_.save(record_);
-        print_notice(forced ? "stopping the VM now"
+        log::notice(forced ? "stopping the VM now"
                             : "stopping the VM (the program gets SIGTERM); press Ctrl-C again to stop it at once");
     }
 

@@ -1,4 +1,5 @@
 #include "core/process.hpp"
+#include "core/log.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -64,6 +65,7 @@ Result<Process> Process::spawn(const SpawnOptions& options)
 {
     if (options.argv.empty())
         return fail(ErrorKind::internal, "spawn called without a program");
+    log::detail("running {}", shell_quote(options.argv));
 
     auto in = open_stream(options.stdin_stream, true);
     if (!in)
@@ -244,6 +246,27 @@ void Process::kill()
         ::kill(-pid_, SIGKILL);
     ::kill(pid_, SIGKILL);
     wait();
+}
+
+std::string shell_quote(const std::vector<std::string>& argv)
+{
+    std::string line;
+    for (const auto& arg : argv) {
+        if (!line.empty())
+            line += ' ';
+        bool plain = !arg.empty();
+        for (char c : arg)
+            plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_./=:,+@%").find(c) != std::string_view::npos);
+        if (plain) {
+            line += arg;
+            continue;
+        }
+        line += '\'';
+        for (char c : arg)
+            line += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        line += '\'';
+    }
+    return line;
 }
 
 Result<ToolRun> run_tool(const std::vector<std::string>& argv)

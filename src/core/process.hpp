@@ -38,6 +38,9 @@ struct SpawnOptions {
     bool die_with_parent = true;
 };
 
+// The argv as one line a POSIX shell reads back into the same argv (for --dry-run and -v).
+std::string shell_quote(const std::vector<std::string>& argv);
+
 // The status a shell reports: the exit code, or 128 + the terminating signal.
 int shell_status(int wait_status);
 

@@ -38,9 +38,28 @@ struct AcceleratorDecision {
     std::string warning; // one line when falling back to TCG, empty otherwise
 };
 
-// KVM when /dev/kvm can be opened read-write; otherwise TCG with a warning that says why
-// and how to fix it. Asking for kvm explicitly makes its absence an error.
+struct KvmAccess {
+    bool usable = false;
+    std::string reason; // why not, when not usable
+    std::string fix;    // what the user can do about it
+};
+
+// Whether `kvm_device` opens read-write; when not, why, told apart by errno and by the
+// CPU's flags in `cpuinfo` (no vmx/svm: no hardware virtualisation, or a VM without
+// nested virtualisation; flags but no device: the module is not loaded).
+KvmAccess check_kvm(const std::filesystem::path& kvm_device = "/dev/kvm",
+                    const std::filesystem::path& cpuinfo = "/proc/cpuinfo");
+
+// KVM when check_kvm says it is usable; otherwise TCG with a warning that says why.
+// Asking for kvm explicitly makes its absence an error that says how to fix it.
 Result<AcceleratorDecision> choose_accelerator(AcceleratorChoice choice,
-                                               const std::filesystem::path& kvm_device = "/dev/kvm");
+                                               const std::filesystem::path& kvm_device = "/dev/kvm",
+                                               const std::filesystem::path& cpuinfo = "/proc/cpuinfo");
+
+// Debian's OVMF (apt-get install ovmf), QEMU's UEFI firmware.
+Result<UefiFirmware> find_uefi_firmware(const std::filesystem::path& folder = "/usr/share/OVMF");
+
+// SeaBIOS, which QEMU loads for q35 and pc by itself; uk only checks that it is there.
+std::optional<std::filesystem::path> find_seabios();
 
 } // namespace uk::hypervisor

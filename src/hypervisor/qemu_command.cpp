@@ -101,25 +101,4 @@ std::vector<std::string> qemu_argv(const QemuConfig& c)
     return argv;
 }
 
-std::string shell_quote(const std::vector<std::string>& argv)
-{
-    std::string line;
-    for (const auto& arg : argv) {
-        if (!line.empty())
-            line += ' ';
-        bool plain = !arg.empty();
-        for (char c : arg)
-            plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_./=:,+@%").find(c) != std::string_view::npos);
-        if (plain) {
-            line += arg;
-            continue;
-        }
-        line += '\'';
-        for (char c : arg)
-            line += c == '\'' ? std::string("'\\''") : std::string(1, c);
-        line += '\'';
-    }
-    return line;
-}
-
 } // namespace uk::hypervisor

@@ -80,7 +80,5 @@ std::vector<std::string> qemu_argv(const QemuConfig& config);
 // QEMU's escaping inside "key=value,..." option strings: a comma is written twice.
 std::string escape_option_value(const std::string& value);
 
-// The argv as one line a POSIX shell reads back into the same argv (for --dry-run).
-std::string shell_quote(const std::vector<std::string>& argv);
 
 } // namespace uk::hypervisor

@@ -1,5 +1,7 @@
 #include "image/build.hpp"
 
+#include "core/log.hpp"
+#include "core/units.hpp"
 #include "elf/closure.hpp"
 #include "elf/elf.hpp"
 #include "image/contents.hpp"
@@ -190,10 +192,17 @@ Result<BuildResult> build_image(const BuildRequest& request)
     if (!plan)
         return fail(plan.error());
     std::uint64_t raw_bytes = 0;
-    for (const auto& entry : plan->listing)
+    for (const auto& entry : plan->listing) {
         raw_bytes += entry.size;
+        log::detail("packing {} ({})", entry.guest,
+                    entry.source != "uk" ? entry.source + ", " + entry.why
+                    : entry.why == "uk"  ? std::string("written by uk")
+                                         : "written by uk: " + entry.why);
+    }
     SquashfsOptions squashfs;
     squashfs.compression = resolve_compression(request.compression, raw_bytes);
+    log::detail("{} files, {} before compression; the root is {} SquashFS", plan->listing.size(), human_bytes(raw_bytes),
+                to_string(squashfs.compression));
     squashfs.cancelled = request.cancelled;
     auto disk = write_disk(
         DiskSpec{.root = &plan->tree, .kernel = request.kernel, .squashfs = squashfs, .cancelled = request.cancelled},

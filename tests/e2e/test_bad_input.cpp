@@ -87,7 +87,7 @@ TEST_CASE("QEMU missing: one line that says how to get it, status 69", "[e2e]")
     auto result = uk.run({"run", UK_TEST_PROBE}); // sanity: works with QEMU
     REQUIRE(result.status == 0);
     auto no_qemu = uk::test::run_tool({"env", "UK_HOME=" + uk.home().path().string(), "UK_QEMU=/nonexistent/qemu",
-                                       UK_TEST_BINARY, "run", UK_TEST_PROBE});
+                                       UkCli::binary(), "run", UK_TEST_PROBE});
     CHECK(no_qemu.status == 69);
     CHECK(no_qemu.output == "uk: error: UK_QEMU is set to /nonexistent/qemu, which is not an executable file\n");
 }

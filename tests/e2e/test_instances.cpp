@@ -79,6 +79,7 @@ TEST_CASE("two detached servers at once: listed, one stopped gracefully, the oth
     CHECK(table.out.starts_with("NAME  STATUS   IMAGE  NETWORK  PORTS"));
     CHECK(table.out.find("\na     running  web    user     127.0.0.1:" + std::to_string(port_a) + "->8080/tcp") !=
           std::string::npos);
+    CHECK(uk.run({"ps", "-q"}).out == "a\nb\n"); // names only: what scripts and completion read
     auto listed = parse_json(uk.run({"instance", "list", "--json"}));
     REQUIRE(listed.size() == 2);
     check_instance_fields(listed[0]);
@@ -175,7 +176,7 @@ TEST_CASE("tap networking in a network namespace: a static address answers HTTP 
     // and the guest's network: nothing reaches the machine's own.
     auto script = uk.work() / "tap.sh";
     uk::test::write_text(script, R"(set -u
-uk() { env UK_HOME=")" + uk.home().path().string() + R"(" ")" UK_TEST_BINARY R"(" "$@"; }
+uk() { env UK_HOME=")" + uk.home().path().string() + R"(" ")" + UkCli::binary() + R"(" "$@"; }
 ip link set lo up
 ip tuntap add uktap0 mode tap
 ip addr add 192.168.77.1/24 dev uktap0

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -22,6 +23,14 @@ std::vector<std::string> UkResult::error_lines() const
 
 UkCli::UkCli() = default;
 
+std::string UkCli::binary()
+{
+    // UK_TEST_UK runs the tests against another uk, e.g. the one the Debian package
+    // installed (packaging/check-package.sh); by default, the one this build made.
+    const char* other = std::getenv("UK_TEST_UK");
+    return other && *other ? other : UK_TEST_BINARY;
+}
+
 UkCli::~UkCli()
 {
     for (int pid : running_qemus())
@@ -36,7 +45,7 @@ std::vector<std::string> UkCli::argv(const std::vector<std::string>& args) const
                                   "AWS_SESSION_TOKEN", "-u", "AWS_PROFILE", "UK_HOME=" + home_.path().string(),
                                   "AWS_SHARED_CREDENTIALS_FILE=" + (home_ / "no-aws-credentials").string()};
     argv.insert(argv.end(), environment_.begin(), environment_.end());
-    argv.push_back(UK_TEST_BINARY);
+    argv.push_back(binary());
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;
 }

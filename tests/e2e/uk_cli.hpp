@@ -24,6 +24,9 @@ public:
     UkCli();
     ~UkCli(); // kills any QEMU still running from this UK_HOME
 
+    // The uk executable under test: UK_TEST_UK when set, else the one this build made.
+    static std::string binary();
+
     const TempDir& home() const { return home_; }
     // NAME=VALUE settings for every later uk run (AWS credentials, for instance).
     void set_environment(std::vector<std::string> settings) { environment_ = std::move(settings); }

@@ -2,6 +2,7 @@
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
+#include <fstream>
 
 using namespace uk::hypervisor;
 
@@ -16,24 +17,83 @@ TEST_CASE("host: QEMU's version line is understood", "[unit][hypervisor]")
     CHECK_FALSE(parse_qemu_version("bash: qemu: command not found"));
 }
 
+namespace {
+
+// A /proc/cpuinfo with these flags on its first CPU.
+std::filesystem::path cpuinfo_with(const uk::test::TempDir& dir, const std::string& flags)
+{
+    auto file = dir / ("cpuinfo-" + std::to_string(std::hash<std::string>{}(flags)));
+    std::ofstream(file) << "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu " << flags << " sse2\n\n";
+    return file;
+}
+
+} // namespace
+
 TEST_CASE("host: without /dev/kvm, auto falls back to TCG with a reason and kvm is an error", "[unit][hypervisor]")
 {
     uk::test::TempDir dir;
     auto missing = dir / "kvm";
-    auto automatic = choose_accelerator(AcceleratorChoice::automatic, missing);
+    auto cpuinfo = cpuinfo_with(dir, "hypervisor");
+    auto automatic = choose_accelerator(AcceleratorChoice::automatic, missing, cpuinfo);
     REQUIRE(automatic);
     CHECK(automatic->accelerator == Accelerator::tcg);
-    CHECK(automatic->warning == "KVM is not available here (" + missing.string() +
-                                    " does not exist: no hardware virtualisation, or the kvm module is not loaded); "
-                                    "running under TCG emulation, 10-50x slower");
-    auto forced = choose_accelerator(AcceleratorChoice::kvm, missing);
+    CHECK(automatic->warning == "no KVM (" + missing.string() +
+                                    " does not exist: this machine is itself a VM, and its CPU offers no hardware "
+                                    "virtualisation (no vmx or svm flag)): running under TCG emulation, 10-50x slower; "
+                                    "'uk doctor' says how to fix it");
+    auto forced = choose_accelerator(AcceleratorChoice::kvm, missing, cpuinfo);
     REQUIRE_FALSE(forced);
     CHECK(forced.error().kind == uk::ErrorKind::unavailable);
-    CHECK(forced.error().message.starts_with("--accel kvm: KVM is not available here"));
-    auto tcg = choose_accelerator(AcceleratorChoice::tcg, missing);
+    CHECK(forced.error().message ==
+          "--accel kvm: " + missing.string() +
+              " does not exist: this machine is itself a VM, and its CPU offers no hardware virtualisation (no vmx or "
+              "svm flag); to fix: turn on nested virtualisation for this VM where it is hosted, or run uk on a machine "
+              "with KVM");
+    auto tcg = choose_accelerator(AcceleratorChoice::tcg, missing, cpuinfo);
     REQUIRE(tcg);
     CHECK(tcg->warning.empty());
     CHECK_FALSE(parse_accelerator("hvf"));
+}
+
+TEST_CASE("host: why KVM is not usable is told from the error and the CPU's flags", "[unit][hypervisor]")
+{
+    uk::test::TempDir dir;
+    auto missing = dir / "kvm";
+    auto module = check_kvm(missing, cpuinfo_with(dir, "vmx"));
+    CHECK_FALSE(module.usable);
+    CHECK(module.reason == missing.string() + " does not exist, although the CPU has VT-x: the kvm module is not loaded");
+    CHECK(module.fix == "sudo modprobe kvm_intel");
+    CHECK(check_kvm(missing, cpuinfo_with(dir, "svm")).fix == "sudo modprobe kvm_amd");
+    auto bare = check_kvm(missing, cpuinfo_with(dir, "sse4_2"));
+    CHECK(bare.reason == missing.string() + " does not exist: the CPU offers no hardware virtualisation (no vmx or svm flag)");
+    CHECK(bare.fix == "turn on VT-x/AMD-V (SVM) in the firmware settings");
+    auto unknown = check_kvm(missing, dir / "no-cpuinfo");
+    CHECK(unknown.reason == missing.string() + " does not exist: no hardware virtualisation, or the kvm module is not loaded");
+
+    // A device node that is not KVM's: a plain file opens, so use one without permission
+    // (root ignores file modes, so only check the wording when the open really fails).
+    auto locked = dir / "locked";
+    std::ofstream(locked) << "";
+    std::filesystem::permissions(locked, std::filesystem::perms::none);
+    auto denied = check_kvm(locked, cpuinfo_with(dir, "vmx"));
+    if (!denied.usable) {
+        CHECK(denied.reason == "you may not open " + locked.string() + " (permission denied)");
+        CHECK(denied.fix == "add yourself to its group (sudo usermod -aG kvm $USER), then log in again");
+    }
+}
+
+TEST_CASE("host: OVMF is found in its folder, 4 MiB build first, or named as missing", "[unit][hypervisor]")
+{
+    uk::test::TempDir dir;
+    auto none = find_uefi_firmware(dir.path());
+    REQUIRE_FALSE(none);
+    CHECK(none.error().message == "OVMF, QEMU's UEFI firmware, is not in " + dir.path().string() + ": apt-get install ovmf");
+    for (const char* name : {"OVMF_CODE.fd", "OVMF_VARS.fd", "OVMF_CODE_4M.fd", "OVMF_VARS_4M.fd"})
+        std::ofstream(dir / name) << "x";
+    auto found = find_uefi_firmware(dir.path());
+    REQUIRE(found);
+    CHECK(found->code == dir / "OVMF_CODE_4M.fd");
+    CHECK(found->variables == dir / "OVMF_VARS_4M.fd");
 }
 
 TEST_CASE("host: a missing QEMU is an error that says how to install it", "[unit][hypervisor]")

@@ -1,3 +1,4 @@
+#include "core/process.hpp"
 #include "hypervisor/qemu_command.hpp"
 
 #include <catch2/catch.hpp>
@@ -90,7 +91,7 @@ TEST_CASE("qemu: paths with spaces stay one argument and commas are doubled insi
 
 TEST_CASE("qemu: --dry-run's line reads back into the same argv", "[unit][hypervisor]")
 {
-    CHECK(shell_quote({"qemu", "-append", "console=ttyS0 quiet", "it's", "a,b", ""}) ==
+    CHECK(uk::shell_quote({"qemu", "-append", "console=ttyS0 quiet", "it's", "a,b", ""}) ==
           "qemu -append 'console=ttyS0 quiet' 'it'\\''s' a,b ''");
     CHECK(escape_option_value("a,b,,c") == "a,,b,,,,c");
 }

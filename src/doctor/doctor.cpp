@@ -1,0 +1,302 @@
+#include "doctor/doctor.hpp"
+
+#include "core/process.hpp"
+#include "core/sha256.hpp"
+#include "core/units.hpp"
+#include "guest/embedded.hpp"
+#include "hypervisor/host.hpp"
+#include "image/firmware.hpp"
+#include "instance/store.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+namespace uk::doctor {
+namespace {
+
+namespace fs = std::filesystem;
+
+Finding ok(std::string topic, std::string summary, nlohmann::json details = nlohmann::json::object())
+{
+    return {std::move(topic), Severity::ok, std::move(summary), {}, std::move(details)};
+}
+
+Finding flagged(Severity severity, std::string topic, std::string summary, std::string fix,
+                nlohmann::json details = nlohmann::json::object())
+{
+    return {std::move(topic), severity, std::move(summary), std::move(fix), std::move(details)};
+}
+
+Finding examine_qemu(const Host& host, const fs::path& cache)
+{
+    auto qemu = hypervisor::find_qemu(host.environment("UK_QEMU"), cache);
+    if (!qemu)
+        return flagged(Severity::error, "qemu", qemu.error().message,
+                       "apt-get install qemu-system-x86, or set UK_QEMU to a qemu-system-x86_64 of version 6.2 or newer");
+    return ok("qemu", fmt::format("QEMU {} at {}", qemu->version, qemu->path.string()),
+              {{"path", qemu->path.string()}, {"version", qemu->version}});
+}
+
+Finding examine_accelerator(const Host& host)
+{
+    auto kvm = hypervisor::check_kvm(host.kvm_device, host.cpuinfo);
+    if (kvm.usable)
+        return ok("accelerator", fmt::format("KVM ({} opens read-write)", host.kvm_device.string()),
+                  {{"accelerator", "kvm"}, {"kvm_device", host.kvm_device.string()}});
+    return flagged(Severity::warning, "accelerator",
+                   fmt::format("TCG emulation, 10-50x slower than KVM: {}", kvm.reason), kvm.fix,
+                   {{"accelerator", "tcg"}, {"kvm_device", host.kvm_device.string()}, {"reason", kvm.reason}});
+}
+
+Finding examine_kernel()
+{
+    auto record = guest::kernel_record();
+    auto actual = sha256_hex(guest::kernel_image());
+    nlohmann::json details{{"release", record.release},
+                           {"source", fmt::format("{} {}", record.source_package, record.source_version)},
+                           {"sha256", actual},
+                           {"size_bytes", guest::kernel_image().size()},
+                           {"init_size_bytes", guest::init_program().size()}};
+    if (actual != record.sha256)
+        return flagged(Severity::error, "kernel",
+                       fmt::format("the embedded kernel's SHA-256 is {}, not the {} its record says: this uk "
+                                   "executable is damaged",
+                                   actual, record.sha256),
+                       "reinstall uk", details);
+    return ok("kernel",
+              fmt::format("Linux {} ({} {}), {}, sha256 {}; uk-init {}", record.release, record.source_package,
+                          record.source_version, human_bytes(guest::kernel_image().size()), actual,
+                          human_bytes(guest::init_program().size())),
+              details);
+}
+
+// The folder itself when it exists, else the nearest parent that does (what would hold it).
+fs::path nearest_existing(fs::path folder)
+{
+    std::error_code ec;
+    while (!folder.empty() && !fs::exists(folder, ec) && folder != folder.parent_path())
+        folder = folder.parent_path();
+    return folder.empty() ? fs::path("/") : folder;
+}
+
+std::size_t count_images(const fs::path& folder)
+{
+    std::error_code ec;
+    std::size_t count = 0;
+    for (const auto& entry : fs::directory_iterator(folder, ec))
+        count += entry.path().extension() == ".img";
+    return count;
+}
+
+Finding examine_folder(const std::string& topic, const fs::path& folder, const std::string& contents)
+{
+    std::error_code ec;
+    bool exists = fs::exists(folder, ec);
+    auto holder = nearest_existing(folder);
+    nlohmann::json details{{"path", folder.string()}, {"exists", exists}};
+    auto elsewhere = "or set UK_HOME to a folder you own";
+    if (!fs::is_directory(holder, ec))
+        return flagged(Severity::error, topic,
+                       exists ? fmt::format("{} is not a folder", folder.string())
+                              : fmt::format("{} cannot be made: {} is not a folder", folder.string(), holder.string()),
+                       fmt::format("move {} away {}", holder.string(), elsewhere), details);
+    if (::access(holder.c_str(), W_OK | X_OK) != 0)
+        return flagged(Severity::error, topic,
+                       exists ? fmt::format("{} is not writable by you", folder.string())
+                              : fmt::format("{} cannot be made: {} is not writable by you", folder.string(),
+                                            holder.string()),
+                       fmt::format("give yourself write access to {} {}", holder.string(), elsewhere), details);
+    return ok(topic, exists ? folder.string() + contents : fmt::format("{} (made when first needed)", folder.string()),
+              details);
+}
+
+Finding examine_disk(const Host& host, const fs::path& images)
+{
+    auto holder = nearest_existing(images);
+    struct statvfs st{};
+    if (::statvfs(holder.c_str(), &st) != 0)
+        return flagged(Severity::warning, "disk", fmt::format("cannot tell the free space at {}: {}", holder.string(),
+                                                               std::strerror(errno)),
+                       "check that the folder is mounted");
+    auto free_bytes = std::uint64_t{st.f_bavail} * st.f_frsize;
+    nlohmann::json details{{"path", holder.string()}, {"free_bytes", free_bytes}};
+    auto summary = fmt::format("{} free at {}", human_bytes(free_bytes), holder.string());
+    if (free_bytes < host.low_disk_bytes)
+        return flagged(Severity::warning, "disk",
+                       summary + fmt::format(" (under {}: a Node.js image alone takes about 60 MB)",
+                                             human_bytes(host.low_disk_bytes)),
+                       "free some space there, or set UK_HOME to a folder on another disk", details);
+    return ok("disk", summary, details);
+}
+
+// Tap devices that exist now (they have tun_flags in sysfs).
+std::vector<std::string> existing_taps(const fs::path& sys_class_net)
+{
+    std::vector<std::string> taps;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(sys_class_net, ec))
+        if (fs::exists(entry.path() / "tun_flags", ec))
+            taps.push_back(entry.path().filename().string());
+    std::sort(taps.begin(), taps.end());
+    return taps;
+}
+
+Finding examine_tap(const Host& host)
+{
+    int fd = ::open(host.tun_device.c_str(), O_RDWR | O_CLOEXEC);
+    int error = errno;
+    auto taps = existing_taps(host.sys_class_net);
+    nlohmann::json details{{"tun_device", host.tun_device.string()}, {"taps", taps}};
+    if (fd < 0) {
+        details["usable"] = false;
+        if (error == ENOENT)
+            return flagged(Severity::warning, "tap",
+                           fmt::format("--net tap cannot work: {} does not exist (no tun module)",
+                                       host.tun_device.string()),
+                           "sudo modprobe tun", details);
+        return flagged(Severity::warning, "tap",
+                       fmt::format("--net tap cannot work: cannot open {}: {}", host.tun_device.string(),
+                                   std::strerror(error)),
+                       fmt::format("sudo chmod 0666 {} (Debian's default mode)", host.tun_device.string()), details);
+    }
+    ::close(fd);
+    details["usable"] = true;
+    std::string names;
+    for (const auto& tap : taps)
+        names += (names.empty() ? "" : ", ") + tap;
+    return ok("tap", fmt::format("{} opens: --net tap --tap NAME can use {}", host.tun_device.string(),
+                                 taps.empty() ? "a tap you create (sudo ip tuntap add dev uktap0 mode tap user $USER)"
+                                              : "these taps: " + names),
+              details);
+}
+
+Finding examine_bridge(const Host& host)
+{
+    struct stat st{};
+    nlohmann::json details{{"helper", host.bridge_helper.string()}, {"acl", host.bridge_acl.string()}};
+    if (::stat(host.bridge_helper.c_str(), &st) != 0)
+        return flagged(Severity::warning, "bridge",
+                       fmt::format("--net bridge cannot work: {} is not installed", host.bridge_helper.string()),
+                       "apt-get install qemu-system-common", details);
+    bool setuid_root = (st.st_mode & S_ISUID) && st.st_uid == 0;
+    details["setuid_root"] = setuid_root;
+    if (!setuid_root && ::geteuid() != 0)
+        return flagged(Severity::warning, "bridge",
+                       fmt::format("--net bridge works only as root here: {} is not setuid root",
+                                   host.bridge_helper.string()),
+                       fmt::format("sudo chmod u+s {}", host.bridge_helper.string()), details);
+    std::error_code ec;
+    if (!fs::exists(host.bridge_acl, ec))
+        return flagged(Severity::warning, "bridge",
+                       fmt::format("--net bridge refuses every bridge: {} does not exist", host.bridge_acl.string()),
+                       fmt::format("echo 'allow br0' | sudo tee -a {} (your bridge's name for br0)",
+                                   host.bridge_acl.string()),
+                       details);
+    return ok("bridge", fmt::format("{} can attach VMs to the bridges {} allows", host.bridge_helper.string(),
+                                    host.bridge_acl.string()),
+              details);
+}
+
+Finding examine_firmware(const Host& host)
+{
+    auto seabios = hypervisor::find_seabios();
+    auto ovmf = hypervisor::find_uefi_firmware(host.ovmf_folder);
+    nlohmann::json details{{"seabios", seabios ? seabios->string() : ""}, {"ovmf", ovmf ? ovmf->code.string() : ""}};
+    if (!seabios)
+        return flagged(Severity::warning, "firmware",
+                       "--boot firmware cannot work: SeaBIOS (bios-256k.bin) is not installed",
+                       "apt-get install seabios", details);
+    if (!ovmf)
+        return flagged(Severity::warning, "firmware",
+                       fmt::format("--boot firmware --uefi cannot work: {}", ovmf.error().message),
+                       "apt-get install ovmf", details);
+    return ok("firmware", fmt::format("SeaBIOS {}; OVMF {}", seabios->string(), ovmf->code.string()), details);
+}
+
+Finding examine_image_tools()
+{
+    auto qemu_img = find_in_path("qemu-img");
+    auto tools = image::find_firmware_tools();
+    nlohmann::json details{{"qemu_img", qemu_img ? qemu_img->string() : ""},
+                           {"syslinux", tools ? tools->syslinux.string() : ""}};
+    if (!qemu_img)
+        return flagged(Severity::warning, "image-tools",
+                       "uk image create cannot convert images: qemu-img is not installed", "apt-get install qemu-utils",
+                       details);
+    if (!tools)
+        return flagged(Severity::warning, "image-tools", "uk image create cannot work: " + tools.error().message,
+                       "apt-get install syslinux syslinux-common mtools", details);
+    return ok("image-tools",
+              fmt::format("qemu-img {}, syslinux {}, mtools {}", qemu_img->string(), tools->syslinux.string(),
+                          tools->mtools_copy.parent_path().string()),
+              details);
+}
+
+} // namespace
+
+bool Report::has_errors() const
+{
+    return std::any_of(findings.begin(), findings.end(), [](const Finding& f) { return f.severity == Severity::error; });
+}
+
+Report examine(const Host& host)
+{
+    Report report;
+    auto paths = state::resolve_paths(host.environment);
+    if (!paths) {
+        report.findings.push_back(flagged(Severity::error, "images", paths.error().message,
+                                          "set UK_HOME (or HOME) to a folder you own"));
+    }
+    report.findings.push_back(examine_qemu(host, paths ? paths->cache : fs::path()));
+    report.findings.push_back(examine_accelerator(host));
+    report.findings.push_back(examine_kernel());
+    if (paths) {
+        auto images = count_images(paths->images);
+        report.findings.push_back(
+            examine_folder("images", paths->images, fmt::format(" ({} image{})", images, images == 1 ? "" : "s")));
+        instance::Store store(paths->instances);
+        auto records = store.list();
+        auto running = std::count_if(records.begin(), records.end(), [&](const instance::Record& r) {
+            return instance::status_of(r, store.files(r.name)).state == instance::State::running;
+        });
+        report.findings.push_back(examine_folder(
+            "instances", paths->instances, fmt::format(" ({} instance{}, {} running)", records.size(), records.size() == 1 ? "" : "s", running)));
+        report.findings.push_back(examine_folder("cache", paths->cache, ""));
+        report.findings.push_back(examine_disk(host, paths->images));
+    }
+    report.findings.push_back(examine_tap(host));
+    report.findings.push_back(examine_bridge(host));
+    report.findings.push_back(examine_firmware(host));
+    report.findings.push_back(examine_image_tools());
+    return report;
+}
+
+std::string to_string(Severity severity)
+{
+    switch (severity) {
+    case Severity::ok: return "ok";
+    case Severity::warning: return "warning";
+    case Severity::error: return "error";
+    }
+    return "error";
+}
+
+nlohmann::json to_json(const Report& report)
+{
+    auto findings = nlohmann::json::array();
+    for (const auto& f : report.findings)
+        findings.push_back({{"topic", f.topic},
+                            {"status", to_string(f.severity)},
+                            {"summary", f.summary},
+                            {"fix", f.fix},
+                            {"details", f.details}});
+    return {{"ok", !report.has_errors()}, {"findings", findings}};
+}
+
+} // namespace uk::doctor

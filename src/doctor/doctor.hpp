@@ -1,0 +1,53 @@
+// uk doctor: what uk will use on this machine and what is missing, as findings that each
+// say how to fix what they report. Looking only: nothing is created or changed.
+#pragma once
+
+#include "state/paths.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace uk::doctor {
+
+enum class Severity {
+    ok,
+    warning, // works, but slower, or an optional feature cannot be used
+    error,   // uk run cannot work until this is fixed
+};
+
+struct Finding {
+    std::string topic;   // "qemu", "accelerator", ... (docs/doctor.md lists them)
+    Severity severity = Severity::ok;
+    std::string summary; // one line: what uk will use, or what is wrong
+    std::string fix;     // what to do; empty when nothing needs doing
+    nlohmann::json details = nlohmann::json::object();
+};
+
+struct Report {
+    std::vector<Finding> findings;
+    bool has_errors() const;
+};
+
+// Where to look; tests point these at folders of their own.
+struct Host {
+    state::Environment environment;
+    std::filesystem::path kvm_device = "/dev/kvm";
+    std::filesystem::path cpuinfo = "/proc/cpuinfo";
+    std::filesystem::path tun_device = "/dev/net/tun";
+    std::filesystem::path sys_class_net = "/sys/class/net";
+    std::filesystem::path bridge_helper = "/usr/lib/qemu/qemu-bridge-helper";
+    std::filesystem::path bridge_acl = "/etc/qemu/bridge.conf";
+    std::filesystem::path ovmf_folder = "/usr/share/OVMF";
+    // Below this much free space where images go, a warning.
+    std::uint64_t low_disk_bytes = std::uint64_t{1} << 30;
+};
+
+Report examine(const Host& host);
+
+std::string to_string(Severity severity); // "ok", "warning", "error"
+nlohmann::json to_json(const Report& report);
+
+} // namespace uk::doctor
