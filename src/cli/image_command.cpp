@@ -15,7 +15,6 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
-#include <unistd.h>
 #include <ctime>
 #include <sys/stat.h>
 #include <algorithm>
@@ -36,10 +35,11 @@ struct CreateOptions {
     ImageOptions image;
 };
 
-// A progress bar on stderr when it is a terminal; nothing otherwise (CI logs stay clean).
+// A progress bar on stderr when it is a terminal and -q was not given; nothing otherwise
+// (CI logs stay clean).
 std::function<void(std::uint64_t, std::uint64_t)> progress_bar(const std::string& what)
 {
-    if (!::isatty(STDERR_FILENO))
+    if (!log::progress())
         return [](std::uint64_t, std::uint64_t) {};
     return [what](std::uint64_t done, std::uint64_t total) {
         int width = 30;
