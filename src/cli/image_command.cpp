@@ -160,12 +160,8 @@ Result<int> list(const StoreOptions& options, const Context& context)
     auto folder = images_folder(context);
     if (!folder)
         return fail(folder.error());
-    std::vector<std::filesystem::path> files;
+    auto files = state::stored_images(*folder);
     std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(*folder, ec))
-        if (entry.path().extension() == ".img")
-            files.push_back(entry.path());
-    std::sort(files.begin(), files.end());
     if (options.json) {
         auto out = nlohmann::json::array();
         for (const auto& f : files)

@@ -49,6 +49,8 @@ void notice(std::string_view message);
 void detail(std::string_view message);
 void result(std::string_view line);
 
+// Formats only with -v; arguments that cost something to compute (a joined command
+// line, one per packed file) are worth guarding with verbose() at the call.
 template <typename... Args>
 void detail(fmt::format_string<Args...> format, Args&&... args)
 {

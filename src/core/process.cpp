@@ -65,7 +65,8 @@ Result<Process> Process::spawn(const SpawnOptions& options)
 {
     if (options.argv.empty())
         return fail(ErrorKind::internal, "spawn called without a program");
-    log::detail("running {}", shell_quote(options.argv));
+    if (log::verbose())
+        log::detail("running {}", shell_quote(options.argv));
 
     auto in = open_stream(options.stdin_stream, true);
     if (!in)

@@ -85,15 +85,6 @@ fs::path nearest_existing(fs::path folder)
     return folder.empty() ? fs::path("/") : folder;
 }
 
-std::size_t count_images(const fs::path& folder)
-{
-    std::error_code ec;
-    std::size_t count = 0;
-    for (const auto& entry : fs::directory_iterator(folder, ec))
-        count += entry.path().extension() == ".img";
-    return count;
-}
-
 Finding examine_folder(const std::string& topic, const fs::path& folder, const std::string& contents)
 {
     std::error_code ec;
@@ -257,7 +248,7 @@ Report examine(const Host& host)
     report.findings.push_back(examine_accelerator(host));
     report.findings.push_back(examine_kernel());
     if (paths) {
-        auto images = count_images(paths->images);
+        auto images = state::stored_images(paths->images).size();
         report.findings.push_back(
             examine_folder("images", paths->images, fmt::format(" ({} image{})", images, images == 1 ? "" : "s")));
         instance::Store store(paths->instances);

@@ -150,7 +150,7 @@ KvmAccess check_kvm(const std::filesystem::path& kvm_device, const std::filesyst
     auto device = kvm_device.string();
     if (error == EACCES || error == EPERM)
         return {false, fmt::format("you may not open {} (permission denied)", device),
-                fmt::format("add yourself to its group (sudo usermod -aG kvm $USER), then log in again")};
+                "add yourself to its group (sudo usermod -aG kvm $USER), then log in again"};
     if (error != ENOENT)
         return {false, fmt::format("cannot open {}: {}", device, std::strerror(error)),
                 fmt::format("check that {} is KVM's device (character device 10:232)", device)};

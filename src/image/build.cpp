@@ -194,10 +194,11 @@ Result<BuildResult> build_image(const BuildRequest& request)
     std::uint64_t raw_bytes = 0;
     for (const auto& entry : plan->listing) {
         raw_bytes += entry.size;
-        log::detail("packing {} ({})", entry.guest,
-                    entry.source != "uk" ? entry.source + ", " + entry.why
-                    : entry.why == "uk"  ? std::string("written by uk")
-                                         : "written by uk: " + entry.why);
+        if (log::verbose())
+            log::detail("packing {} ({})", entry.guest,
+                        entry.source != "uk" ? entry.source + ", " + entry.why
+                        : entry.why == "uk"  ? std::string("written by uk")
+                                             : "written by uk: " + entry.why);
     }
     SquashfsOptions squashfs;
     squashfs.compression = resolve_compression(request.compression, raw_bytes);

@@ -1,5 +1,6 @@
 #include "state/paths.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace uk::state {
@@ -33,6 +34,17 @@ Result<Paths> resolve_paths(const Environment& environment)
     if (!data || !state || !cache)
         return fail(ErrorKind::unavailable, "neither UK_HOME nor HOME is set, so uk has nowhere to keep images: set UK_HOME");
     return Paths{*data / "uk" / "images", *state / "uk" / "instances", *cache / "uk"};
+}
+
+std::vector<std::filesystem::path> stored_images(const std::filesystem::path& images_folder)
+{
+    std::vector<std::filesystem::path> files;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(images_folder, ec))
+        if (entry.path().extension() == ".img")
+            files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    return files;
 }
 
 Status ensure_directory(const std::filesystem::path& folder)

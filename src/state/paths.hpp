@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace uk::state {
 
@@ -24,6 +25,9 @@ using Environment = std::function<std::optional<std::string>(const std::string&)
 Environment process_environment();
 
 Result<Paths> resolve_paths(const Environment& environment);
+
+// The image files (NAME.img) in the image store's folder, sorted; none when it is missing.
+std::vector<std::filesystem::path> stored_images(const std::filesystem::path& images_folder);
 
 // Creates a folder and its parents, with an error that names it.
 Status ensure_directory(const std::filesystem::path& folder);

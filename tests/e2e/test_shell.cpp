@@ -56,6 +56,17 @@ std::vector<std::string> leaf_commands(UkCli& uk)
     return commands;
 }
 
+// `uk COMMAND --help` for a command path such as "image create".
+uk::test::UkResult help_of(UkCli& uk, const std::string& command)
+{
+    std::vector<std::string> args;
+    std::istringstream words(command);
+    for (std::string word; words >> word;)
+        args.push_back(word);
+    args.push_back("--help");
+    return uk.run(args);
+}
+
 } // namespace
 
 TEST_CASE("bash completion loads and offers commands, flags, choices and image names", "[e2e]")
@@ -137,12 +148,7 @@ TEST_CASE("the man page renders with man and says what --help says", "[e2e]")
     CHECK(commands.size() >= 13);
     for (const auto& command : commands) {
         INFO(command);
-        std::vector<std::string> args;
-        std::istringstream words(command);
-        for (std::string word; words >> word;)
-            args.push_back(word);
-        args.push_back("--help");
-        auto help = uk.run(args);
+        auto help = help_of(uk, command);
         REQUIRE(help.status == 0);
         // The first line of --help is the command's summary; the page has it too.
         CHECK(shown.output.find(lines(help.out).at(0)) != std::string::npos);
@@ -166,12 +172,7 @@ TEST_CASE("every command takes -q and -v, and they mean the same everywhere", "[
     UkCli uk;
     for (const auto& command : leaf_commands(uk)) {
         INFO(command);
-        std::vector<std::string> args;
-        std::istringstream words(command);
-        for (std::string word; words >> word;)
-            args.push_back(word);
-        args.push_back("--help");
-        auto help = uk.run(args).out;
+        auto help = help_of(uk, command).out;
         CHECK(help.find("  -q,--quiet ") != std::string::npos);
         CHECK(help.find("  -v,--verbose ") != std::string::npos);
     }
