@@ -206,3 +206,12 @@ TEST_CASE("colour only on a terminal, and never with NO_COLOR", "[e2e]")
     auto piped = uk.run({"run", "/nonexistent/server"}); // stderr is a file here
     CHECK(piped.err.find('\033') == std::string::npos);
 }
+
+TEST_CASE("uk completion for a shell it does not know: one line, status 2", "[e2e]")
+{
+    UkCli uk;
+    auto result = uk.run({"completion", "fish"});
+    CHECK(result.status == 2);
+    CHECK(result.out.empty());
+    CHECK(result.err == "uk: error: uk completion knows bash and zsh, not \"fish\"\n");
+}
