@@ -4,6 +4,7 @@
 #include "core/exit_status.hpp"
 #include "core/files.hpp"
 #include "core/process.hpp"
+#include "hypervisor/listen_backlog.hpp"
 #include "hypervisor/qmp.hpp"
 #include "hypervisor/runner.hpp"
 #include "instance/control.hpp"
@@ -156,6 +157,12 @@ Result<instance::Record> start_detached(const instance::Store& store, instance::
         auto why = errors && !errors->empty() ? first_line(*errors) : why_not;
         return give_up(Error{ErrorKind::unavailable, "QEMU failed: " + why});
     }
+    // QEMU has opened the published ports by the time it answers (listen_backlog.hpp says why).
+    auto forwards = hypervisor::tcp_forwards(config.network);
+    if (auto widened = hypervisor::widen_listen_backlogs(record.qemu_pid, forwards); !widened)
+        log::detail(widened.error().message);
+    else if (!forwards.empty())
+        log::detail("gave {} of QEMU's {} published TCP port(s) the full listen backlog", *widened, forwards.size());
     qemu->release(); // it outlives uk; `uk instance stop` ends it
     if (!ready_port)
         return record;

@@ -1,6 +1,8 @@
 #include "hypervisor/runner.hpp"
 
+#include "core/log.hpp"
 #include "core/process.hpp"
+#include "hypervisor/listen_backlog.hpp"
 #include "hypervisor/qmp.hpp"
 
 #include <cerrno>
@@ -20,6 +22,10 @@ using Clock = std::chrono::steady_clock;
 // How long QEMU gets to power off once the program has exited.
 constexpr auto power_off_grace = std::chrono::seconds(5);
 constexpr std::size_t max_error_bytes = 64 * 1024;
+// QEMU opens the published ports while it starts, before the guest runs; uk looks for
+// them this often, for at most this long.
+constexpr auto backlog_look_interval = std::chrono::milliseconds(20);
+constexpr auto backlog_look_limit = std::chrono::seconds(30);
 
 // Blocks the stop signals for the duration of a run and delivers them on a file
 // descriptor instead, so the event loop handles them like any other input.
@@ -136,6 +142,20 @@ Result<RunOutcome> run_vm(const RunRequest& request, RunObserver& observer)
     observer.started(qemu->pid());
 
     RunOutcome outcome;
+    auto forwards = tcp_forwards(request.qemu.network);
+    std::optional<Clock::time_point> backlog_look_until;
+    if (!forwards.empty())
+        backlog_look_until = Clock::now() + backlog_look_limit;
+    auto look_for_backlogs = [&] {
+        auto widened = widen_listen_backlogs(qemu->pid(), forwards);
+        if (!widened)
+            log::detail(widened.error().message);
+        else if (*widened >= forwards.size())
+            log::detail("gave QEMU's {} published TCP port(s) the full listen backlog", *widened);
+        else if (Clock::now() < *backlog_look_until)
+            return;
+        backlog_look_until.reset();
+    };
     LineSplitter console_lines;
     std::optional<Clock::time_point> deadline;
     bool console_open = true, errors_open = true;
@@ -166,6 +186,10 @@ Result<RunOutcome> run_vm(const RunRequest& request, RunObserver& observer)
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
             timeout_ms = static_cast<int>(std::max<long long>(left, 0));
         }
+        if (backlog_look_until) {
+            auto look = static_cast<int>(backlog_look_interval.count());
+            timeout_ms = timeout_ms < 0 ? look : std::min(timeout_ms, look);
+        }
         pollfd fds[3] = {{console_open ? qemu->stdout_fd() : -1, POLLIN, 0},
                          {errors_open ? qemu->stderr_fd() : -1, POLLIN, 0},
                          {signals.fd(), POLLIN, 0}};
@@ -191,6 +215,8 @@ Result<RunOutcome> run_vm(const RunRequest& request, RunObserver& observer)
                 errors_open = false;
             }
         }
+        if (backlog_look_until)
+            look_for_backlogs();
         if (fds[2].revents && signals.take()) {
             if (!outcome.stop_requested && qemu->running()) {
                 outcome.stop_requested = true;

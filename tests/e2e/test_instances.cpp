@@ -74,6 +74,7 @@ TEST_CASE("two detached servers at once: listed, one stopped gracefully, the oth
     REQUIRE(b);
     CHECK(a->body == "hello from uk\n");
     CHECK(b->body == "hello from uk\n");
+    CHECK(uk::test::listen_backlog(port_a) > 1); // libslirp's backlog of one, widened by uk
 
     auto table = uk.run({"ps"});
     CHECK(table.out.starts_with("NAME  STATUS   IMAGE  NETWORK  PORTS"));

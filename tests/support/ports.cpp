@@ -1,7 +1,10 @@
 #include "support/ports.hpp"
 
+#include "support/tools.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sstream>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -45,6 +48,17 @@ std::uint16_t free_tcp_port()
     std::uint16_t port = 0;
     close(bind_loopback(port));
     return port;
+}
+
+int listen_backlog(std::uint16_t port)
+{
+    auto listed = run_tool({"ss", "-Hltn", "sport = :" + std::to_string(port)});
+    std::istringstream fields(listed.output);
+    std::string state;
+    int queued = 0, backlog = -1;
+    if (listed.status != 0 || !(fields >> state >> queued >> backlog) || state != "LISTEN")
+        return -1;
+    return backlog;
 }
 
 } // namespace uk::test

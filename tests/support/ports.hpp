@@ -7,6 +7,10 @@ namespace uk::test {
 // A TCP port on 127.0.0.1 that was free a moment ago (the kernel picked it).
 std::uint16_t free_tcp_port();
 
+// The backlog of the socket listening on TCP `port`, as `ss -ltn` shows it (its Send-Q
+// column), or -1 when nothing listens there.
+int listen_backlog(std::uint16_t port);
+
 // A TCP port on 127.0.0.1 that something is listening on, for as long as this lives.
 class ListeningPort {
 public:
