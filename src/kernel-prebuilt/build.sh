@@ -92,8 +92,13 @@ while read -r object; do
     per_object_flags+=("CFLAGS_$stem=-O2")
 done < "$here/speed-critical.objects"
 
+# String operations GCC expands inline become calls to memcpy and memset, never
+# `rep movsb`/`rep movsl`: -Os emits those for copies of unknown size, and QEMU's TCG runs
+# them one element at a time (a static guest program measured 40-60 ms per MiB for
+# `rep movsb`, 2-3 ms for a plain loop). SquashFS's lz4 and page copies went that way:
+# Node.js answered its first request about 0.6 s sooner with this (docs/performance.md).
 echo "build.sh: building bzImage with $jobs jobs"
-make_kernel "${per_object_flags[@]}" bzImage >/dev/null
+make_kernel KCFLAGS=-mstringop-strategy=libcall "${per_object_flags[@]}" bzImage >/dev/null
 
 mkdir -p "$out"
 cp "$src/arch/x86/boot/bzImage" "$out/bzImage"
