@@ -13,6 +13,7 @@
 #include "guest/kernel_cache.hpp"
 #include "hypervisor/host.hpp"
 #include "hypervisor/kernel_args.hpp"
+#include "hypervisor/listen_backlog.hpp"
 #include "hypervisor/network.hpp"
 #include "hypervisor/ports.hpp"
 #include "hypervisor/runner.hpp"
@@ -246,12 +247,8 @@ Result<int> launch(const RunOptions& options, const config::Settings& settings, 
         .ports = published_ports(network.qemu),
     };
     if (options.detach) {
-        const hypervisor::PortForward* first_tcp = nullptr;
-        if (const auto* user = std::get_if<hypervisor::UserNetwork>(&network.qemu))
-            for (const auto& f : user->forwards)
-                if (!first_tcp && f.protocol == hypervisor::Protocol::tcp)
-                    first_tcp = &f;
-        auto started = start_detached(store, record, config, first_tcp, *ready_timeout);
+        auto tcp = hypervisor::tcp_forwards(network.qemu);
+        auto started = start_detached(store, record, config, tcp.empty() ? nullptr : &tcp.front(), *ready_timeout);
         if (!started)
             return fail(started.error());
         if (options.json)

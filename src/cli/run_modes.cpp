@@ -158,11 +158,7 @@ Result<instance::Record> start_detached(const instance::Store& store, instance::
         return give_up(Error{ErrorKind::unavailable, "QEMU failed: " + why});
     }
     // QEMU has opened the published ports by the time it answers (listen_backlog.hpp says why).
-    auto forwards = hypervisor::tcp_forwards(config.network);
-    if (auto widened = hypervisor::widen_listen_backlogs(record.qemu_pid, forwards); !widened)
-        log::detail(widened.error().message);
-    else if (!forwards.empty())
-        log::detail("gave {} of QEMU's {} published TCP port(s) the full listen backlog", *widened, forwards.size());
+    (void)hypervisor::widen_listen_backlogs_and_say(record.qemu_pid, hypervisor::tcp_forwards(config.network));
     qemu->release(); // it outlives uk; `uk instance stop` ends it
     if (!ready_port)
         return record;

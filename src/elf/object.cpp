@@ -1,5 +1,7 @@
 #include "elf/object.hpp"
 
+#include "core/unique_fd.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -10,22 +12,6 @@
 
 namespace uk::elf {
 namespace {
-
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    ~FileDescriptor()
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 using ElfHandle = std::unique_ptr<Elf, decltype(&elf_end)>;
 
@@ -147,7 +133,7 @@ void read_imports(Elf* elf, ObjectInfo& info)
 
 std::string file_head(const std::filesystem::path& path, std::size_t bytes)
 {
-    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0)
         return {};
     std::string head(bytes, '\0');
@@ -160,7 +146,7 @@ bool is_x86_64(const ObjectInfo& info) { return info.elf_class == ELFCLASS64 && 
 
 Result<ObjectInfo> read_object(const std::filesystem::path& path)
 {
-    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
         int error = errno;
         return fail(error == ENOENT ? ErrorKind::not_found : ErrorKind::io, "cannot read {}: {}", path.string(),

@@ -1,6 +1,8 @@
 #include "hypervisor/listen_backlog.hpp"
 
 #include "core/files.hpp"
+#include "core/log.hpp"
+#include "core/unique_fd.hpp"
 
 #include <cerrno>
 #include <charconv>
@@ -17,22 +19,6 @@ namespace uk::hypervisor {
 namespace {
 
 constexpr std::string_view tcp_listen_state = "0A"; // TCP_LISTEN in /proc/net/tcp
-
-class OwnedFd {
-public:
-    explicit OwnedFd(int fd) : fd_(fd) {}
-    ~OwnedFd()
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    OwnedFd(const OwnedFd&) = delete;
-    OwnedFd& operator=(const OwnedFd&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 std::optional<unsigned> parse_hex(std::string_view text)
 {
@@ -123,13 +109,13 @@ Result<std::size_t> widen_listen_backlogs(int pid, const std::vector<PortForward
     if (descriptors.empty())
         return 0;
 
-    OwnedFd process(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    UniqueFd process(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     if (process.get() < 0)
         return fail(ErrorKind::unavailable, "cannot widen the listen backlog of QEMU's published ports: {}",
                     refusal("pidfd_open", errno));
     std::size_t widened = 0;
     for (int fd : descriptors) {
-        OwnedFd copy(static_cast<int>(::syscall(SYS_pidfd_getfd, process.get(), fd, 0)));
+        UniqueFd copy(static_cast<int>(::syscall(SYS_pidfd_getfd, process.get(), fd, 0)));
         if (copy.get() < 0)
             return fail(ErrorKind::unavailable, "cannot widen the listen backlog of QEMU's published ports: {}",
                         refusal("pidfd_getfd", errno));
@@ -141,6 +127,20 @@ Result<std::size_t> widen_listen_backlogs(int pid, const std::vector<PortForward
         ++widened;
     }
     return widened;
+}
+
+bool widen_listen_backlogs_and_say(int pid, const std::vector<PortForward>& forwards)
+{
+    auto widened = widen_listen_backlogs(pid, forwards);
+    if (!widened) {
+        log::detail(widened.error().message);
+        return true;
+    }
+    if (*widened < forwards.size())
+        return false;
+    if (!forwards.empty())
+        log::detail("gave QEMU's {} published TCP port(s) the full listen backlog", *widened);
+    return true;
 }
 
 } // namespace uk::hypervisor

@@ -24,4 +24,8 @@ std::vector<PortForward> tcp_forwards(const Network& network);
 // ptrace policy that forbids it).
 Result<std::size_t> widen_listen_backlogs(int pid, const std::vector<PortForward>& forwards);
 
+// widen_listen_backlogs, and a -v line saying how it went once it is settled. True when
+// nothing is left to do: every port widened, or the kernel refused.
+bool widen_listen_backlogs_and_say(int pid, const std::vector<PortForward>& forwards);
+
 } // namespace uk::hypervisor

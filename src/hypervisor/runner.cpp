@@ -1,7 +1,7 @@
 #include "hypervisor/runner.hpp"
 
-#include "core/log.hpp"
 #include "core/process.hpp"
+#include "core/unique_fd.hpp"
 #include "hypervisor/listen_backlog.hpp"
 #include "hypervisor/qmp.hpp"
 
@@ -124,14 +124,11 @@ Result<RunOutcome> run_vm(const RunRequest& request, RunObserver& observer)
     StopSignals signals;
     if (signals.fd() < 0)
         return fail(ErrorKind::internal, "cannot watch for Ctrl-C: {}", std::strerror(errno));
-    int log = ::open(request.console_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    UniqueFd opened_log(::open(request.console_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    int log = opened_log.get();
     if (log < 0)
         return fail(ErrorKind::io, "cannot write the console log {}: {}", request.console_log.string(),
                     std::strerror(errno));
-    struct CloseLog {
-        int fd;
-        ~CloseLog() { ::close(fd); }
-    } close_log{log};
 
     auto qemu = Process::spawn({.argv = qemu_argv(request.qemu),
                                 .stdin_stream = DevNull{},
@@ -143,19 +140,8 @@ Result<RunOutcome> run_vm(const RunRequest& request, RunObserver& observer)
 
     RunOutcome outcome;
     auto forwards = tcp_forwards(request.qemu.network);
-    std::optional<Clock::time_point> backlog_look_until;
-    if (!forwards.empty())
-        backlog_look_until = Clock::now() + backlog_look_limit;
-    auto look_for_backlogs = [&] {
-        auto widened = widen_listen_backlogs(qemu->pid(), forwards);
-        if (!widened)
-            log::detail(widened.error().message);
-        else if (*widened >= forwards.size())
-            log::detail("gave QEMU's {} published TCP port(s) the full listen backlog", *widened);
-        else if (Clock::now() < *backlog_look_until)
-            return;
-        backlog_look_until.reset();
-    };
+    bool backlogs_pending = !forwards.empty();
+    auto backlog_look_until = Clock::now() + backlog_look_limit;
     LineSplitter console_lines;
     std::optional<Clock::time_point> deadline;
     bool console_open = true, errors_open = true;
@@ -186,7 +172,7 @@ Result<RunOutcome> run_vm(const RunRequest& request, RunObserver& observer)
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
             timeout_ms = static_cast<int>(std::max<long long>(left, 0));
         }
-        if (backlog_look_until) {
+        if (backlogs_pending) {
             auto look = static_cast<int>(backlog_look_interval.count());
             timeout_ms = timeout_ms < 0 ? look : std::min(timeout_ms, look);
         }
@@ -215,8 +201,8 @@ Result<RunOutcome> run_vm(const RunRequest& request, RunObserver& observer)
                 errors_open = false;
             }
         }
-        if (backlog_look_until)
-            look_for_backlogs();
+        if (backlogs_pending)
+            backlogs_pending = !widen_listen_backlogs_and_say(qemu->pid(), forwards) && Clock::now() < backlog_look_until;
         if (fds[2].revents && signals.take()) {
             if (!outcome.stop_requested && qemu->running()) {
                 outcome.stop_requested = true;

@@ -1,6 +1,7 @@
 #include "image/inspect.hpp"
 
 #include "core/files.hpp"
+#include "core/unique_fd.hpp"
 #include "image/disk.hpp"
 #include "image/firmware.hpp"
 #include "image/gpt.hpp"
@@ -155,13 +156,10 @@ Result<ImageInfo> inspect_image(const std::filesystem::path& image)
     info.firmware_bootable = has_boot_loader(image);
     info.root_partuuid = format_guid(root->unique);
 
-    int fd = ::open(image.c_str(), O_RDONLY | O_CLOEXEC);
+    UniqueFd opened(::open(image.c_str(), O_RDONLY | O_CLOEXEC));
+    int fd = opened.get();
     if (fd < 0)
         return fail(ErrorKind::io, "cannot read {}", image.string());
-    struct CloseFd {
-        int fd;
-        ~CloseFd() { ::close(fd); }
-    } close_fd{fd};
     info.kernel_version = kernel_version(fd, boot->first_lba * 512);
 
     auto region = make_region(fd, root->first_lba * 512, (root->last_lba - root->first_lba + 1) * 512, false);
