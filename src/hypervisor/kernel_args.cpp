@@ -9,7 +9,7 @@ std::string guest_kernel_args(const GuestBoot& boot)
     std::string args = "console=ttyS0";
     args += boot.verbose ? " loglevel=7" : " quiet";
     args += " root=PARTUUID=" + boot.root_partuuid + " rootfstype=squashfs ro rootwait init=/sbin/uk-init";
-    args += " panic=-1 tsc=reliable sysctl.vm.overcommit_memory=1";
+    args += " panic=-1 tsc=reliable";
     if (boot.machine == Machine::microvm)
         args += " pci=off";
     if (boot.accelerator == Accelerator::tcg) {

@@ -1,6 +1,7 @@
 #include "system_setup.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -115,6 +116,31 @@ int setup_root(int readonly_root, unsigned writable_mib, char *error, size_t siz
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
         if (symlink(links[i][0], links[i][1]) < 0 && errno != EEXIST)
             return failed(error, size, "cannot create %s", links[i][1]);
+    return 0;
+}
+
+/* Written here rather than given as sysctl.* on the kernel command line: the kernel
+ * applies those through a private /proc mount whose unmount waits for an RCU grace
+ * period, 25 ms of every boot under emulation. */
+int setup_sysctls(char *error, size_t size)
+{
+    static const struct {
+        const char *path;
+        const char *value;
+    } settings[] = {
+        /* The Go runtime reserves large heap arenas; below 48 MiB of memory the default
+         * heuristic refuses them. */
+        {"/proc/sys/vm/overcommit_memory", "1"},
+    };
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        int fd = open(settings[i].path, O_WRONLY | O_CLOEXEC);
+        size_t n = strlen(settings[i].value);
+        int written = fd >= 0 && write(fd, settings[i].value, n) == (ssize_t)n;
+        if (fd >= 0)
+            close(fd);
+        if (!written)
+            return failed(error, size, "cannot set %s to %s", settings[i].path, settings[i].value);
+    }
     return 0;
 }
 

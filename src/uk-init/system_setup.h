@@ -12,6 +12,9 @@
  * mounts /proc, /sys, /dev, /dev/shm, /tmp and /run. */
 int setup_root(int readonly_root, unsigned writable_mib, char *error, size_t error_size);
 
+/* The kernel settings every guest gets (/proc must be mounted). */
+int setup_sysctls(char *error, size_t error_size);
+
 /* The mounts the manifest lists, in order; missing targets are created when possible. */
 int setup_mounts(const struct manifest *manifest, char *error, size_t error_size);
 

@@ -95,13 +95,14 @@ TEST_CASE("a broken manifest gives one clear line with its position and status 1
     CHECK(contains(console, "uk-init: exit status 127\n"));
 }
 
-TEST_CASE("uk-init sets up a writable root, /tmp, /dev/shm, /proc, /sys and the hostname", "[guest]")
+TEST_CASE("uk-init sets up a writable root, /tmp, /dev/shm, /proc, /sys, the hostname and overcommit", "[guest]")
 {
     auto [status, console] = ProbeGuest(json{{"argv", {"/probe", "check-guest"}}, {"hostname", "probe-host"}}).run_to_end();
     INFO(console);
     REQUIRE(status == 0);
     CHECK(contains(console, "probe: hostname=probe-host\n"));
     CHECK(contains(console, "probe: resolv.conf: nameserver 10.0.2.3\n"));
+    CHECK(contains(console, "probe: overcommit ok\n"));
     CHECK_FALSE(contains(console, "FAILED"));
     CHECK(contains(console, "uk-init: exit status 0\n"));
 }

@@ -4,7 +4,8 @@
  *   kill-self   print, then kill itself with SIGKILL
  *   wait-term   print "probe: waiting", then exit 0 on SIGTERM, printing a line first
  *   ignore-term print "probe: waiting", ignore SIGTERM and wait forever
- *   check-guest print what uk-init set up (hostname, writable root, /tmp, /proc, lo)
+ *   check-guest print what uk-init set up (hostname, writable root, /tmp, /proc, lo,
+ *               overcommit)
  *   sleep MS    print the wall-clock time, sleep MS milliseconds, print how long that
  *               took by the guest's monotonic clock
  */
@@ -39,6 +40,17 @@ static int writable(const char *path)
     return fclose(f) == 0 && ok;
 }
 
+static int file_says(const char *path, const char *expected)
+{
+    char text[64] = "";
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int ok = fgets(text, sizeof text, f) && strcmp(text, expected) == 0;
+    fclose(f);
+    return ok;
+}
+
 static int check_guest(void)
 {
     char name[128] = "";
@@ -53,6 +65,7 @@ static int check_guest(void)
     ok &= check("dev-null", writable("/dev/null"));
     ok &= check("dev-fd", access("/dev/fd/1", F_OK) == 0);
     ok &= check("writable-run", writable("/run/probe"));
+    ok &= check("overcommit", file_says("/proc/sys/vm/overcommit_memory", "1\n"));
     FILE *resolv = fopen("/etc/resolv.conf", "r");
     char line[128];
     while (resolv && fgets(line, sizeof line, resolv))
