@@ -72,7 +72,7 @@ GuestVm::GuestVm(const TempDir& dir, const std::filesystem::path& root_image, co
     : console_log_(dir / "console.log"), monitor_socket_(dir / "monitor.sock")
 {
     std::string kernel_args = "console=ttyS0 root=/dev/vda rootfstype=squashfs ro init=/sbin/uk-init panic=-1 "
-                              "quiet pci=off tsc=reliable ";
+                              "quiet pci=off tsc=reliable noreplace-smp ";
     kernel_args += options.kernel_ip_config ? "ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off:10.0.2.3"
                                             : "ip=off uk.ip=10.0.2.15/24 uk.gw=10.0.2.2 uk.dns=10.0.2.3";
     if (auto khz = uk::hypervisor::host_tsc_khz())

@@ -14,7 +14,7 @@ TEST_CASE("kernel args: microvm under TCG with user networking", "[unit][hypervi
                    .kernel_hz = 100};
     CHECK(guest_kernel_args(boot) ==
           "console=ttyS0 quiet root=PARTUUID=2A040E24-65B1-42F9-A838-94E58F2A8DE0 rootfstype=squashfs ro rootwait "
-          "init=/sbin/uk-init panic=-1 tsc=reliable pci=off tsc_early_khz=2096011 "
+          "init=/sbin/uk-init panic=-1 tsc=reliable pci=off noreplace-smp tsc_early_khz=2096011 "
           "lapic_timer_period=10000000 ip=off uk.ip=10.0.2.15/24 uk.gw=10.0.2.2 uk.dns=10.0.2.3");
 }
 
