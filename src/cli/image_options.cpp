@@ -28,7 +28,7 @@ void ImageOptions::declare(CLI::App& command, NameFlag name_flag)
     compression_option_ =
         command.add_option("--compression", compression,
                            "How the root stores file data: auto (default: zstd for small roots, lz4 for large), zstd "
-                           "(smallest), lz4 or none")
+                           "(smallest), lz4, or none (largest; the fastest to boot under emulation)")
             ->check(CLI::IsMember({"auto", "zstd", "lz4", "none"}).description(""))
             ->type_name("auto|zstd|lz4|none");
     sysroot_option_ = command.add_option("--sysroot", sysroot, "Take shared libraries from this root, not from this machine")
