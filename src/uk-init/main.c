@@ -26,8 +26,9 @@ static int prepare_and_run(void)
     }
     int status = NOT_STARTED;
     if (setup_root(manifest.readonly_root, manifest.writable_root_mib, error, sizeof error) < 0 ||
-        setup_sysctls(error, sizeof error) < 0 || setup_mounts(&manifest, error, sizeof error) < 0 || setup_hostname(manifest.hostname, error, sizeof error) < 0 ||
-        setup_loopback(error, sizeof error) < 0 || setup_network(error, sizeof error) < 0)
+        setup_sysctls(error, sizeof error) < 0 || setup_mounts(&manifest, error, sizeof error) < 0 ||
+        setup_hostname(manifest.hostname, error, sizeof error) < 0 || setup_loopback(error, sizeof error) < 0 ||
+        setup_network(error, sizeof error) < 0)
         console_say("cannot prepare the guest for %s: %s", manifest.program, error);
     else
         status = supervise(&manifest);
