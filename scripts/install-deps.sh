@@ -16,6 +16,8 @@ packages=(
     syslinux syslinux-common mtools ovmf
     # tests: Debian's Go and Node.js for the workloads, independent readers of what uk writes
     golang-go nodejs squashfs-tools fdisk mtools dosfstools file curl iproute2
+    # tests: support/fake-qemu, a stand-in for QEMU on hosts whose KVM fails
+    python3
     # tests of what a shell user gets: the man page, bash and zsh completion
     man-db bash-completion zsh
     # bench/: the load generator and the plots

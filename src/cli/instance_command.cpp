@@ -8,6 +8,7 @@
 #include "core/units.hpp"
 #include "instance/control.hpp"
 #include "instance/store.hpp"
+#include "vm/detached.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -259,6 +260,12 @@ Action declare_instance(CLI::App& command, const Context& context)
     auto* inspect_command = command.add_subcommand("inspect", "Print an instance's record and state as JSON");
     inspect_command->add_option("INSTANCE", inspect_options->name, "The instance")->type_name("")->required();
 
+    // Not for users: what `uk run -d` starts to run and watch an instance (vm/detached.hpp).
+    auto monitor_name = std::make_shared<std::string>();
+    auto* monitor_command = command.add_subcommand("monitor", "Run and watch a detached instance (uk run -d starts it)");
+    monitor_command->add_option("INSTANCE", *monitor_name, "The instance")->type_name("")->required();
+    monitor_command->group("");
+
     command.footer("Examples:\n"
                    "  uk run -d --name web server -p 8080 && uk ps\n"
                    "  uk instance logs -f web\n"
@@ -274,6 +281,12 @@ Action declare_instance(CLI::App& command, const Context& context)
             return remove(*remove_options, context);
         if (inspect_command->parsed())
             return inspect(*inspect_options, context);
+        if (monitor_command->parsed()) {
+            auto store = open_store(context);
+            if (!store)
+                return fail(store.error());
+            return vm::monitor(*store, *monitor_name);
+        }
         return fail(ErrorKind::usage, "{} needs a subcommand: list, logs, stop, rm or inspect", command.get_name());
     };
 }

@@ -21,6 +21,8 @@
 #include "image/disk.hpp"
 #include "image/firmware.hpp"
 #include "instance/store.hpp"
+#include "vm/accelerator.hpp"
+#include "vm/detached.hpp"
 
 #include <cctype>
 #include <cstdio>
@@ -247,8 +249,16 @@ Result<int> launch(const RunOptions& options, const config::Settings& settings, 
         .ports = published_ports(network.qemu),
     };
     if (options.detach) {
+        if (auto saved = store.save(record); !saved) {
+            (void)store.remove(name);
+            return fail(saved.error());
+        }
         auto tcp = hypervisor::tcp_forwards(network.qemu);
-        auto started = start_detached(store, record, config, tcp.empty() ? nullptr : &tcp.front(), *ready_timeout);
+        auto self = std::filesystem::read_symlink("/proc/self/exe");
+        auto started = vm::start_detached(store, record, hypervisor::run_request(config, files.console_log()),
+                                          {.uk_executable = self,
+                                           .ready_port = tcp.empty() ? nullptr : &tcp.front(),
+                                           .ready_timeout = *ready_timeout});
         if (!started)
             return fail(started.error());
         if (options.json)
@@ -358,7 +368,12 @@ Result<int> run(const RunOptions& options, const Context& context)
     auto qemu = hypervisor::find_qemu(context.environment("UK_QEMU"), paths->cache);
     if (!qemu)
         return fail(qemu.error());
-    auto accel = hypervisor::choose_accelerator(*choice);
+    bool firmware = options.boot == "firmware";
+    auto accel = vm::choose_accelerator({.choice = *choice,
+                                         .qemu = qemu->path,
+                                         .machine = firmware ? hypervisor::Machine::q35 : hypervisor::Machine::microvm,
+                                         .kernel = firmware ? std::filesystem::path() : kernel_file->path,
+                                         .cache = paths->cache});
     if (!accel)
         return fail(accel.error());
     if (!options.dry_run) {
@@ -373,7 +388,6 @@ Result<int> run(const RunOptions& options, const Context& context)
             return fail(host_ready.error());
     }
 
-    bool firmware = options.boot == "firmware";
     if (!firmware && (options.uefi || options.disk_bus != "virtio"))
         return fail(ErrorKind::usage, "{} goes with --boot firmware", options.uefi ? "--uefi" : "--disk-bus");
     std::optional<hypervisor::UefiFirmware> uefi;
@@ -402,7 +416,7 @@ Result<int> run(const RunOptions& options, const Context& context)
     hypervisor::GuestBoot boot{
         .machine = hypervisor::Machine::microvm,
         .accelerator = accel->accelerator,
-        .root_partuuid = *partuuid,
+        .root_device = "PARTUUID=" + *partuuid,
         .address = network->address,
         .dhcp = network->dhcp,
         .verbose = settings->verbose,
@@ -444,7 +458,9 @@ Action declare_run(CLI::App& command, const Context& context)
                                 ->allow_extra_args(false)
                                 ->type_name("PORT");
     options->accel_option =
-        command.add_option("--accel", options->accel, "auto (KVM when usable, else TCG), kvm or tcg (default auto)")
+        command.add_option("--accel", options->accel,
+                           "auto (KVM when /dev/kvm opens and boots uk's kernel, checked once per host boot; else "
+                           "TCG), kvm or tcg (default auto)")
             ->type_name("auto|kvm|tcg");
     command.add_flag("--dry-run", options->dry_run, "Print the QEMU command line and exit");
     command.add_flag("-d,--detach", options->detach,

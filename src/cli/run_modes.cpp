@@ -53,27 +53,25 @@ private:
     instance::Record& record_;
 };
 
-std::string first_line(const std::string& text)
-{
-    auto line = text.substr(0, text.find('\n'));
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
-        line.pop_back();
-    return line;
-}
-
-Result<int> outcome_to_status(const hypervisor::RunOutcome& outcome, const std::filesystem::path& log)
+Result<int> outcome_to_status(const hypervisor::RunOutcome& outcome, hypervisor::Accelerator accelerator,
+                              const std::filesystem::path& log)
 {
     if (outcome.program_status)
         return *outcome.program_status;
+    if (outcome.hypervisor_stop)
+        return fail(hypervisor::hypervisor_stop_error(*outcome.hypervisor_stop, accelerator, outcome.qemu_errors, log));
     if (outcome.stop_requested)
         return fail(ErrorKind::interrupted, "stopped the VM before its program exited");
     const auto& errors = outcome.qemu_errors;
     if (errors.find("Could not set up host forwarding rule") != std::string::npos)
         return fail(ErrorKind::unavailable, "QEMU could not publish a port (it was taken just now?): choose another with -p");
-    if (errors.find("kvm") != std::string::npos || errors.find("KVM") != std::string::npos)
-        return fail(ErrorKind::unavailable, "QEMU could not use KVM ({}): try --accel tcg", first_line(errors));
+    // The probe passed, yet QEMU could not run this guest under KVM after all.
+    if (accelerator == hypervisor::Accelerator::kvm && outcome.qemu_status != 0 && !errors.empty())
+        return fail(ErrorKind::unavailable, "KVM on this host cannot run uk's guest: QEMU reported \"{}\"; run with "
+                                            "--accel tcg, and see 'uk doctor'",
+                    hypervisor::qemu_reason(errors));
     if (outcome.qemu_status != 0 && !errors.empty())
-        return fail(ErrorKind::unavailable, "QEMU failed: {}", first_line(errors));
+        return fail(ErrorKind::unavailable, "QEMU failed: {}", hypervisor::qemu_reason(errors));
     if (!outcome.panic_line.empty())
         return fail(ErrorKind::guest_failed, "the guest kernel panicked ({}); console log: {}", outcome.panic_line,
                     log.string());
@@ -107,8 +105,9 @@ Result<int> run_attached(const instance::Store& store, instance::Record record, 
 {
     auto files = store.files(record.name);
     ConsoleView view(verbose, store, record);
-    auto outcome = hypervisor::run_vm({.qemu = config, .console_log = files.console_log()}, view);
-    auto status = outcome ? outcome_to_status(*outcome, files.console_log()) : Result<int>(fail(outcome.error()));
+    auto outcome = hypervisor::run_vm(hypervisor::run_request(config, files.console_log()), view);
+    auto status = outcome ? outcome_to_status(*outcome, config.accelerator, files.console_log())
+                          : Result<int>(fail(outcome.error()));
     // An attached run leaves nothing behind, except the console log of a guest that
     // failed: the error message gives its path.
     std::error_code ec;
@@ -119,66 +118,6 @@ Result<int> run_attached(const instance::Store& store, instance::Record record, 
         (void)store.remove(record.name);
     }
     return status;
-}
-
-Result<instance::Record> start_detached(const instance::Store& store, instance::Record record,
-                                        const hypervisor::QemuConfig& config, const hypervisor::PortForward* ready_port,
-                                        std::chrono::milliseconds ready_timeout)
-{
-    auto files = store.files(record.name);
-    auto give_up = [&](Error error) -> Result<instance::Record> {
-        (void)store.remove(record.name);
-        return fail(error);
-    };
-    auto qemu = Process::spawn({.argv = hypervisor::qemu_argv(config),
-                                .stdin_stream = DevNull{},
-                                .stdout_stream = files.console_log(),
-                                .stderr_stream = files.qemu_log(),
-                                .new_session = true,
-                                .die_with_parent = false});
-    if (!qemu)
-        return give_up(qemu.error());
-    record.qemu_pid = qemu->pid();
-    if (auto saved = store.save(record); !saved) {
-        qemu->kill();
-        return give_up(saved.error());
-    }
-    // QEMU is up once it answers on its control socket, which takes one client at a time:
-    // this one is closed at once.
-    auto qmp = hypervisor::QmpClient::connect(files.qmp_socket(), 30s);
-    bool answered = qmp.has_value();
-    auto why_not = answered ? std::string() : qmp.error().message;
-    qmp = fail(ErrorKind::internal, "closed");
-    if (!answered) {
-        auto exited = qemu->wait_for(2s);
-        if (!exited)
-            qemu->kill();
-        auto errors = read_file(files.qemu_log());
-        auto why = errors && !errors->empty() ? first_line(*errors) : why_not;
-        return give_up(Error{ErrorKind::unavailable, "QEMU failed: " + why});
-    }
-    // QEMU has opened the published ports by the time it answers (listen_backlog.hpp says why).
-    (void)hypervisor::widen_listen_backlogs_and_say(record.qemu_pid, hypervisor::tcp_forwards(config.network));
-    qemu->release(); // it outlives uk; `uk instance stop` ends it
-    if (!ready_port)
-        return record;
-
-    auto ready = instance::wait_until_port_answers(files, record.qemu_pid, *ready_port, ready_timeout);
-    if (!ready) {
-        instance::kill_now(store, record);
-        return give_up(ready.error());
-    }
-    if (*ready == instance::Readiness::ready)
-        return record;
-    if (*ready == instance::Readiness::vm_ended) {
-        auto status = instance::status_of(record, files);
-        return fail(ErrorKind::guest_failed, "instance {} ended ({}) before port {} answered: see uk instance logs {}",
-                    record.name, instance::describe(status), ready_port->host_port, record.name);
-    }
-    return fail(ErrorKind::unavailable,
-                "port {} did not answer within {} s; instance {} is still running: see uk instance logs {}, or stop "
-                "it with uk instance stop {}",
-                ready_port->host_port, ready_timeout.count() / 1000, record.name, record.name, record.name);
 }
 
 } // namespace uk::cli

@@ -1,6 +1,5 @@
-// The two ways `uk run` runs an instance: attached (the console on the terminal, Ctrl-C
-// stops it, uk's status is the program's) and detached (QEMU in its own session, the
-// console in the instance's log, uk returns once it is up).
+// `uk run` attached: the console on the terminal, Ctrl-C stops it, uk's status is the
+// program's. (Detached runs: vm/detached.hpp.)
 #pragma once
 
 #include "core/error.hpp"
@@ -27,12 +26,5 @@ private:
 
 Result<int> run_attached(const instance::Store& store, instance::Record record, const hypervisor::QemuConfig& config,
                          bool verbose);
-
-// Starts QEMU detached and waits until it answers on QMP and, when `ready_port` is given,
-// until the guest accepts connections on it. On failure nothing is left running; the
-// instance folder stays only when its console log explains the failure.
-Result<instance::Record> start_detached(const instance::Store& store, instance::Record record,
-                                        const hypervisor::QemuConfig& config, const hypervisor::PortForward* ready_port,
-                                        std::chrono::milliseconds ready_timeout);
 
 } // namespace uk::cli

@@ -31,6 +31,15 @@ Result<std::string> read_file(const std::filesystem::path& path)
     return std::move(contents).str();
 }
 
+std::string file_identity(const std::filesystem::path& path)
+{
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0)
+        return {};
+    return fmt::format("{}:{}:{}:{}:{}.{}", path.string(), st.st_size, st.st_dev, st.st_ino, st.st_mtim.tv_sec,
+                       st.st_mtim.tv_nsec);
+}
+
 Result<std::string> read_file_prefix(const std::filesystem::path& path, std::size_t limit)
 {
     std::ifstream in(path, std::ios::binary);

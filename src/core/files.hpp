@@ -12,6 +12,10 @@
 namespace uk {
 
 Result<std::string> read_file(const std::filesystem::path& path);
+
+// What tells one file apart on this host, cheaply: path, size, inode and modification
+// time (for caches keyed on a binary); empty when it cannot be read.
+std::string file_identity(const std::filesystem::path& path);
 // At most the first `limit` bytes.
 Result<std::string> read_file_prefix(const std::filesystem::path& path, std::size_t limit);
 

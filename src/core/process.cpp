@@ -120,6 +120,8 @@ Result<Process> Process::spawn(const SpawnOptions& options)
             ::dup2(1, 2);
         else if (err->fd >= 0)
             ::dup2(err->fd, 2);
+        for (int fd : options.inherited_fds)
+            ::fcntl(fd, F_SETFD, 0);
         if (!options.working_dir.empty() && ::chdir(options.working_dir.c_str()) < 0) {
             int error = errno;
             (void)!::write(report[1], &error, sizeof error);

@@ -36,6 +36,9 @@ struct SpawnOptions {
     bool new_session = false;
     // The kernel kills the child if uk dies first (PR_SET_PDEATHSIG).
     bool die_with_parent = true;
+    // Descriptors of the parent's (above 2) that the child inherits at the same numbers;
+    // every other one is closed on exec.
+    std::vector<int> inherited_fds;
 };
 
 // The argv as one line a POSIX shell reads back into the same argv (for --dry-run and -v).

@@ -7,6 +7,7 @@
 #include "hypervisor/host.hpp"
 #include "image/firmware.hpp"
 #include "instance/store.hpp"
+#include "vm/accelerator.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -43,15 +44,39 @@ Finding examine_qemu(const Host& host, const fs::path& cache)
               {{"path", qemu->path.string()}, {"version", qemu->version}});
 }
 
-Finding examine_accelerator(const Host& host)
+Finding examine_accelerator(const Host& host, const fs::path& cache)
 {
     auto kvm = hypervisor::check_kvm(host.kvm_device, host.cpuinfo);
-    if (kvm.usable)
-        return ok("accelerator", fmt::format("KVM ({} opens read-write)", host.kvm_device.string()),
-                  {{"accelerator", "kvm"}, {"kvm_device", host.kvm_device.string()}});
+    auto device = host.kvm_device.string();
+    if (!kvm.usable)
+        return flagged(Severity::warning, "accelerator",
+                       fmt::format("TCG emulation, 10-50x slower than KVM: {}", kvm.reason), kvm.fix,
+                       {{"accelerator", "tcg"}, {"kvm_device", device}, {"reason", kvm.reason}});
+    auto qemu = hypervisor::find_qemu(host.environment("UK_QEMU"), cache);
+    if (!qemu)
+        return flagged(Severity::warning, "accelerator",
+                       fmt::format("{} opens, but without QEMU uk cannot tell whether KVM runs its guest", device),
+                       "install QEMU (see the qemu line)", {{"accelerator", "unknown"}, {"kvm_device", device}});
+    auto probe = vm::probe_kvm({.qemu = qemu->path, .cache = cache, .kvm_device = host.kvm_device, .cpuinfo = host.cpuinfo});
+    nlohmann::json details{{"kvm_device", device},
+                           {"probe",
+                            {{"boots", probe.boots},
+                             {"reason", probe.reason},
+                             {"took_ms", probe.took.count()},
+                             {"cached", probe.cached}}}};
+    if (probe.boots) {
+        details["accelerator"] = "kvm";
+        return ok("accelerator", fmt::format("KVM ({} opens and boots uk's guest: probe {} ms{})", device,
+                                             probe.took.count(), probe.cached ? ", kept from an earlier run" : ""),
+                  details);
+    }
+    details["accelerator"] = "tcg";
+    details["reason"] = probe.reason;
     return flagged(Severity::warning, "accelerator",
-                   fmt::format("TCG emulation, 10-50x slower than KVM: {}", kvm.reason), kvm.fix,
-                   {{"accelerator", "tcg"}, {"kvm_device", host.kvm_device.string()}, {"reason", kvm.reason}});
+                   fmt::format("TCG emulation, 10-50x slower than KVM: {} opens, but KVM on this host cannot run "
+                               "uk's guest: {}",
+                               device, probe.reason),
+                   hypervisor::kvm_probe_fix(host.sys_module), details);
 }
 
 Finding examine_kernel()
@@ -245,7 +270,7 @@ Report examine(const Host& host)
                                           "set UK_HOME (or HOME) to a folder you own"));
     }
     report.findings.push_back(examine_qemu(host, paths ? paths->cache : fs::path()));
-    report.findings.push_back(examine_accelerator(host));
+    report.findings.push_back(examine_accelerator(host, paths ? paths->cache : fs::path()));
     report.findings.push_back(examine_kernel());
     if (paths) {
         auto images = state::stored_images(paths->images).size();

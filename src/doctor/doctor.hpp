@@ -1,5 +1,7 @@
 // uk doctor: what uk will use on this machine and what is missing, as findings that each
-// say how to fix what they report. Looking only: nothing is created or changed.
+// say how to fix what they report. Looking only: nothing is created or changed, except
+// what a run would put in the cache too (QEMU's version, the KVM probe's answer and what
+// the probe boots).
 #pragma once
 
 #include "state/paths.hpp"
@@ -36,6 +38,7 @@ struct Host {
     state::Environment environment;
     std::filesystem::path kvm_device = "/dev/kvm";
     std::filesystem::path cpuinfo = "/proc/cpuinfo";
+    std::filesystem::path sys_module = "/sys/module"; // which KVM module is loaded
     std::filesystem::path tun_device = "/dev/net/tun";
     std::filesystem::path sys_class_net = "/sys/class/net";
     std::filesystem::path bridge_helper = "/usr/lib/qemu/qemu-bridge-helper";

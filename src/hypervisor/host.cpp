@@ -25,15 +25,6 @@ std::optional<QemuBinary> parse_qemu_version(const std::string& output)
 
 namespace {
 
-// What identifies one QEMU binary on this host.
-std::string fingerprint(const std::filesystem::path& path)
-{
-    struct stat st{};
-    if (::stat(path.c_str(), &st) != 0)
-        return {};
-    return fmt::format("{}:{}:{}:{}.{}", path.string(), st.st_size, st.st_ino, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-}
-
 std::optional<std::string> cached_version(const std::filesystem::path& file, const std::string& key)
 {
     auto text = read_file(file);
@@ -75,7 +66,7 @@ Result<QemuBinary> find_qemu(const std::optional<std::string>& override_path, co
                     "qemu-system-x86_64 was not found in PATH: install QEMU (Debian/Ubuntu: apt-get install "
                     "qemu-system-x86) or point UK_QEMU at it");
     }
-    auto key = fingerprint(*path);
+    auto key = file_identity(*path);
     auto cache_file = cache / "qemu-version.json";
     auto line = cached_version(cache_file, key);
     if (!line) {
@@ -173,19 +164,45 @@ KvmAccess check_kvm(const std::filesystem::path& kvm_device, const std::filesyst
             "turn on VT-x/AMD-V (SVM) in the firmware settings"};
 }
 
-Result<AcceleratorDecision> choose_accelerator(AcceleratorChoice choice, const std::filesystem::path& kvm_device,
+Result<AcceleratorDecision> choose_accelerator(AcceleratorChoice choice, const KvmProber& probe,
+                                               const std::filesystem::path& kvm_device,
                                                const std::filesystem::path& cpuinfo)
 {
     if (choice == AcceleratorChoice::tcg)
-        return AcceleratorDecision{Accelerator::tcg, {}};
+        return AcceleratorDecision{Accelerator::tcg, {}, std::nullopt};
     auto kvm = check_kvm(kvm_device, cpuinfo);
-    if (kvm.usable)
-        return AcceleratorDecision{Accelerator::kvm, {}};
+    if (!kvm.usable) {
+        if (choice == AcceleratorChoice::kvm)
+            return fail(ErrorKind::unavailable, "--accel kvm: {}; to fix: {}", kvm.reason, kvm.fix);
+        return AcceleratorDecision{Accelerator::tcg,
+                                   fmt::format("no KVM ({}): running under TCG emulation, 10-50x slower; 'uk doctor' "
+                                               "says how to fix it",
+                                               kvm.reason),
+                                   std::nullopt};
+    }
+    auto probed = probe();
+    if (probed.boots)
+        return AcceleratorDecision{Accelerator::kvm, {}, probed};
     if (choice == AcceleratorChoice::kvm)
-        return fail(ErrorKind::unavailable, "--accel kvm: {}; to fix: {}", kvm.reason, kvm.fix);
-    return AcceleratorDecision{Accelerator::tcg, fmt::format("no KVM ({}): running under TCG emulation, 10-50x slower; "
-                                                             "'uk doctor' says how to fix it",
-                                                             kvm.reason)};
+        return fail(ErrorKind::unavailable,
+                    "--accel kvm: KVM on this host cannot run uk's guest: {}; use --accel tcg or auto, and see 'uk "
+                    "doctor'",
+                    probed.reason);
+    return AcceleratorDecision{Accelerator::tcg,
+                               fmt::format("KVM on this host cannot run uk's guest: {}; using TCG emulation, 10-50x "
+                                           "slower ('uk doctor' says more)",
+                                           probed.reason),
+                               probed};
+}
+
+std::string kvm_probe_fix(const std::filesystem::path& sys_module)
+{
+    std::error_code ec;
+    if (std::filesystem::exists(sys_module / "kvm_pvm", ec))
+        return "this host offers KVM only to PVM guests (its KVM module is kvm_pvm), and uk's kernel is not one: run uk "
+               "on a host with hardware virtualisation (VT-x/AMD-V) for KVM speed; until then uk uses TCG";
+    return "turn on nested virtualisation where this machine is hosted, or try another QEMU or CPU; until then uk "
+           "uses TCG";
 }
 
 Result<UefiFirmware> find_uefi_firmware(const std::filesystem::path& folder)

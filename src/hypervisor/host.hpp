@@ -2,9 +2,11 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "hypervisor/kvm_probe.hpp"
 #include "hypervisor/qemu_command.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -36,6 +38,7 @@ Result<AcceleratorChoice> parse_accelerator(const std::string& name);
 struct AcceleratorDecision {
     Accelerator accelerator = Accelerator::tcg;
     std::string warning; // one line when falling back to TCG, empty otherwise
+    std::optional<KvmProbe> probe; // when /dev/kvm opened and the probe was asked
 };
 
 struct KvmAccess {
@@ -50,11 +53,21 @@ struct KvmAccess {
 KvmAccess check_kvm(const std::filesystem::path& kvm_device = "/dev/kvm",
                     const std::filesystem::path& cpuinfo = "/proc/cpuinfo");
 
-// KVM when check_kvm says it is usable; otherwise TCG with a warning that says why.
-// Asking for kvm explicitly makes its absence an error that says how to fix it.
-Result<AcceleratorDecision> choose_accelerator(AcceleratorChoice choice,
+// Runs the KVM probe (kvm_probe.hpp) or reads its kept answer; asked only when /dev/kvm
+// opens and KVM would be chosen.
+using KvmProber = std::function<KvmProbe()>;
+
+// KVM when /dev/kvm opens and the probe boots the guest under it; otherwise TCG with a
+// warning that says why. Asking for kvm explicitly makes either failure an error that
+// says why and what to do.
+Result<AcceleratorDecision> choose_accelerator(AcceleratorChoice choice, const KvmProber& probe,
                                                const std::filesystem::path& kvm_device = "/dev/kvm",
                                                const std::filesystem::path& cpuinfo = "/proc/cpuinfo");
+
+// What would let KVM run uk's guest on a host whose /dev/kvm opens but whose probe fails:
+// PVM hosts (the kvm_pvm module in `sys_module`) run only PVM guests; elsewhere, nested
+// virtualisation or another QEMU.
+std::string kvm_probe_fix(const std::filesystem::path& sys_module = "/sys/module");
 
 // Debian's OVMF (apt-get install ovmf), QEMU's UEFI firmware.
 Result<UefiFirmware> find_uefi_firmware(const std::filesystem::path& folder = "/usr/share/OVMF");

@@ -8,7 +8,7 @@ std::string guest_kernel_args(const GuestBoot& boot)
 {
     std::string args = "console=ttyS0";
     args += boot.verbose ? " loglevel=7" : " quiet";
-    args += " root=PARTUUID=" + boot.root_partuuid + " rootfstype=squashfs ro rootwait init=/sbin/uk-init";
+    args += " root=" + boot.root_device + " rootfstype=squashfs ro rootwait init=/sbin/uk-init";
     args += " panic=-1 tsc=reliable";
     if (boot.machine == Machine::microvm)
         args += " pci=off";
@@ -40,6 +40,8 @@ std::string guest_kernel_args(const GuestBoot& boot)
                 args += (i ? "," : "") + a.dns[i];
         }
     }
+    if (boot.probe)
+        args += " uk-probe"; // passed to init as an argument: the kernel knows no such word
     return args;
 }
 

@@ -25,7 +25,7 @@ GuestAddress user_network_address();
 struct GuestBoot {
     Machine machine = Machine::microvm;
     Accelerator accelerator = Accelerator::tcg;
-    std::string root_partuuid;
+    std::string root_device; // "PARTUUID=..." (an image's root partition) or "/dev/vda"
     std::optional<GuestAddress> address;
     bool dhcp = false; // the kernel's DHCP client configures eth0 (tap and bridge without --ip)
     // TCG only: the host TSC rate, and the kernel's HZ when it is uk's own kernel (whose
@@ -33,6 +33,7 @@ struct GuestBoot {
     std::optional<std::uint32_t> tsc_khz;
     std::optional<unsigned> kernel_hz;
     bool verbose = false;
+    bool probe = false; // uk-init only proves that user space is reached, then powers off
 };
 
 std::string guest_kernel_args(const GuestBoot& boot);

@@ -98,7 +98,15 @@ std::vector<std::string> qemu_argv(const QemuConfig& c)
     if (!c.qmp_socket.empty())
         add({"-chardev", "socket,id=qmp,path=" + escape_option_value(c.qmp_socket.string()) + ",server=on,wait=off",
              "-mon", "chardev=qmp,mode=control"});
+    if (c.watch_fd)
+        for (auto& arg : qemu_watch_args(*c.watch_fd))
+            argv.push_back(std::move(arg));
     return argv;
+}
+
+std::vector<std::string> qemu_watch_args(int fd)
+{
+    return {"-chardev", "socket,id=watch,fd=" + std::to_string(fd), "-mon", "chardev=watch,mode=control"};
 }
 
 } // namespace uk::hypervisor

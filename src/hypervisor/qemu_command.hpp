@@ -72,10 +72,16 @@ struct QemuConfig {
     std::optional<UefiFirmware> uefi; // q35 without it boots through SeaBIOS
     std::vector<Drive> drives;
     Network network = UserNetwork{};
-    std::filesystem::path qmp_socket;
+    std::filesystem::path qmp_socket; // QMP for other uk processes (stop, readiness)
+    // A QMP connection QEMU inherits as this descriptor: the one that watches the guest's
+    // run state (guest_watch.hpp).
+    std::optional<int> watch_fd;
 };
 
 std::vector<std::string> qemu_argv(const QemuConfig& config);
+
+// The arguments that give QEMU a QMP monitor on an inherited descriptor (watch_fd).
+std::vector<std::string> qemu_watch_args(int fd);
 
 // QEMU's escaping inside "key=value,..." option strings: a comma is written twice.
 std::string escape_option_value(const std::string& value);

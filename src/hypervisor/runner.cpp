@@ -119,6 +119,14 @@ std::optional<int> parse_exit_status_line(std::string_view line)
     return value;
 }
 
+RunRequest run_request(const QemuConfig& config, std::filesystem::path console_log)
+{
+    return {.qemu_argv = qemu_argv(config),
+            .tcp_forwards = tcp_forwards(config.network),
+            .qmp_socket = config.qmp_socket,
+            .console_log = std::move(console_log)};
+}
+
 Result<RunOutcome> run_vm(const RunRequest& request, RunObserver& observer)
 {
     StopSignals signals;
@@ -130,16 +138,24 @@ Result<RunOutcome> run_vm(const RunRequest& request, RunObserver& observer)
         return fail(ErrorKind::io, "cannot write the console log {}: {}", request.console_log.string(),
                     std::strerror(errno));
 
-    auto qemu = Process::spawn({.argv = qemu_argv(request.qemu),
+    auto watch = GuestWatch::create();
+    if (!watch)
+        return fail(watch.error());
+    auto argv = request.qemu_argv;
+    auto watch_args = qemu_watch_args(watch->qemu_end());
+    argv.insert(argv.end(), watch_args.begin(), watch_args.end());
+    auto qemu = Process::spawn({.argv = argv,
                                 .stdin_stream = DevNull{},
                                 .stdout_stream = Pipe{},
-                                .stderr_stream = Pipe{}});
+                                .stderr_stream = Pipe{},
+                                .inherited_fds = {watch->qemu_end()}});
+    watch->close_qemu_end();
     if (!qemu)
         return fail(qemu.error());
     observer.started(qemu->pid());
 
     RunOutcome outcome;
-    auto forwards = tcp_forwards(request.qemu.network);
+    const auto& forwards = request.tcp_forwards;
     bool backlogs_pending = !forwards.empty();
     auto backlog_look_until = Clock::now() + backlog_look_limit;
     LineSplitter console_lines;
@@ -160,7 +176,7 @@ Result<RunOutcome> run_vm(const RunRequest& request, RunObserver& observer)
     };
     auto graceful_stop = [&] {
         // The power button: uk-init gives the program SIGTERM and its grace period.
-        auto qmp = QmpClient::connect(request.qemu.qmp_socket, std::chrono::milliseconds(1000));
+        auto qmp = QmpClient::connect(request.qmp_socket, std::chrono::milliseconds(1000));
         if (!qmp || !qmp->execute("system_powerdown", std::chrono::milliseconds(1000)))
             force_stop();
         deadline = Clock::now() + request.stop_timeout;
@@ -176,12 +192,17 @@ Result<RunOutcome> run_vm(const RunRequest& request, RunObserver& observer)
             auto look = static_cast<int>(backlog_look_interval.count());
             timeout_ms = timeout_ms < 0 ? look : std::min(timeout_ms, look);
         }
-        pollfd fds[3] = {{console_open ? qemu->stdout_fd() : -1, POLLIN, 0},
+        pollfd fds[4] = {{console_open ? qemu->stdout_fd() : -1, POLLIN, 0},
                          {errors_open ? qemu->stderr_fd() : -1, POLLIN, 0},
-                         {signals.fd(), POLLIN, 0}};
-        int ready = ::poll(fds, 3, timeout_ms);
-        if (ready < 0 && errno != EINTR)
-            break;
+                         {signals.fd(), POLLIN, 0},
+                         {watch->closed() ? -1 : watch->fd(), POLLIN, 0}};
+        int ready = ::poll(fds, 4, timeout_ms);
+        if (ready < 0 && errno != EINTR) {
+            // Nothing can be watched any more: end QEMU rather than leave it unwatched.
+            int error = errno;
+            force_stop();
+            return fail(ErrorKind::internal, "cannot wait for QEMU: {}", std::strerror(error));
+        }
         char buffer[16384];
         if (fds[0].revents) {
             ssize_t n = ::read(qemu->stdout_fd(), buffer, sizeof buffer);
@@ -203,6 +224,14 @@ Result<RunOutcome> run_vm(const RunRequest& request, RunObserver& observer)
         }
         if (backlogs_pending)
             backlogs_pending = !widen_listen_backlogs_and_say(qemu->pid(), forwards) && Clock::now() < backlog_look_until;
+        // After stderr: QEMU writes its reason there before it reports the stop.
+        if (fds[3].revents) {
+            auto stopped = watch->on_readable();
+            if (stopped && !outcome.hypervisor_stop && qemu->running()) {
+                outcome.hypervisor_stop = stopped;
+                force_stop();
+            }
+        }
         if (fds[2].revents && signals.take()) {
             if (!outcome.stop_requested && qemu->running()) {
                 outcome.stop_requested = true;

@@ -1,10 +1,12 @@
 // Runs a VM in the foreground: starts QEMU, streams the guest console, reads uk-init's
 // "uk-init: exit status N" line, and turns a stop request (SIGINT, SIGTERM, SIGHUP to
 // uk) into the ACPI power button, then a forced stop if the guest does not go in time.
-// Whatever happens, no QEMU outlives the call.
+// It watches QEMU's run state all along (guest_watch.hpp): a guest that QEMU stops by
+// itself ends the run at once. Whatever happens, no QEMU outlives the call.
 #pragma once
 
 #include "core/error.hpp"
+#include "hypervisor/guest_watch.hpp"
 #include "hypervisor/qemu_command.hpp"
 
 #include <chrono>
@@ -12,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace uk::hypervisor {
 
@@ -27,7 +30,10 @@ public:
 };
 
 struct RunRequest {
-    QemuConfig qemu;
+    // QEMU's command line (qemu_argv), without the watch: run_vm adds its own.
+    std::vector<std::string> qemu_argv;
+    std::vector<PortForward> tcp_forwards; // published ports, whose listen backlog is widened
+    std::filesystem::path qmp_socket;      // where the graceful stop presses the power button
     std::filesystem::path console_log;
     // How long a graceful stop may take before QEMU is killed.
     std::chrono::seconds stop_timeout{20};
@@ -40,7 +46,13 @@ struct RunOutcome {
     bool forced = false;               // QEMU had to be killed
     std::string qemu_errors;           // what QEMU wrote to stderr
     std::string panic_line;            // "Kernel panic - not syncing: ..." when the kernel panicked
+    // QEMU stopped the guest by itself (KVM could not run it, a panic, a disk error); uk
+    // then ended QEMU at once.
+    std::optional<HypervisorStop> hypervisor_stop;
 };
+
+// The request for running this QEMU configuration.
+RunRequest run_request(const QemuConfig& config, std::filesystem::path console_log);
 
 Result<RunOutcome> run_vm(const RunRequest& request, RunObserver& observer);
 

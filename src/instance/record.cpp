@@ -26,6 +26,7 @@ nlohmann::json to_json(const Record& record, const InstanceStatus& status, const
     json["status"] = state_name(status.state);
     json["exit_status"] = status.exit_status ? nlohmann::json(*status.exit_status) : nlohmann::json(nullptr);
     json["console_log"] = files.console_log().string();
+    json["failure"] = status.failure.empty() ? nlohmann::json(nullptr) : nlohmann::json(status.failure);
     return json;
 }
 
@@ -74,16 +75,35 @@ std::optional<int> exit_status_in_log(const std::filesystem::path& console_log)
     return status;
 }
 
+Status write_failure(const Files& files, const Failure& failure)
+{
+    auto text = nlohmann::json{{"run_state", failure.run_state}, {"reason", failure.reason}}.dump(2) + "\n";
+    return write_file_atomically(files.failure(), as_bytes(text));
+}
+
+std::optional<Failure> read_failure(const Files& files)
+{
+    auto text = read_file(files.failure());
+    if (!text)
+        return std::nullopt;
+    auto json = nlohmann::json::parse(*text, nullptr, false);
+    if (!json.is_object() || !json.contains("reason") || !json["reason"].is_string())
+        return Failure{"unknown", "the instance failed (its failure record is damaged)"};
+    return Failure{json.value("run_state", std::string("unknown")), json["reason"].get<std::string>()};
+}
+
 InstanceStatus status_of(const Record& record, const Files& files)
 {
     if (qemu_alive(record.qemu_pid, files))
-        return {State::running, std::nullopt};
+        return {State::running, std::nullopt, {}};
+    if (auto failure = read_failure(files))
+        return {State::failed, std::nullopt, failure->reason};
     auto exit_status = exit_status_in_log(files.console_log());
     if (record.stop_requested)
-        return {State::stopped, exit_status};
+        return {State::stopped, exit_status, {}};
     if (exit_status)
-        return {State::exited, exit_status};
-    return {State::crashed, std::nullopt};
+        return {State::exited, exit_status, {}};
+    return {State::crashed, std::nullopt, {}};
 }
 
 const char* state_name(State state)
@@ -93,6 +113,7 @@ const char* state_name(State state)
     case State::exited: return "exited";
     case State::stopped: return "stopped";
     case State::crashed: return "crashed";
+    case State::failed: return "failed";
     }
     return "?";
 }

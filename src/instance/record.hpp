@@ -30,11 +30,14 @@ struct Record {
     bool forced = false;            // ...and it had to be killed
 };
 
-enum class State { running, exited, stopped, crashed };
+// failed: QEMU stopped the guest by itself (KVM could not run it, a panic it holds, a
+// disk error) and uk ended it; the reason is kept in the instance's failure file.
+enum class State { running, exited, stopped, crashed, failed };
 
 struct InstanceStatus {
     State state = State::crashed;
     std::optional<int> exit_status; // the program's, from uk-init's console line
+    std::string failure;            // why, when failed
 };
 
 struct Files {
@@ -43,7 +46,19 @@ struct Files {
     std::filesystem::path console_log() const { return folder / "console.log"; }
     std::filesystem::path qemu_log() const { return folder / "qemu.log"; }
     std::filesystem::path qmp_socket() const { return folder / "qmp.sock"; }
+    std::filesystem::path launch() const { return folder / "launch.json"; }   // how its monitor starts QEMU
+    std::filesystem::path monitor_log() const { return folder / "monitor.log"; }
+    std::filesystem::path failure() const { return folder / "failure.json"; } // written when it failed
 };
+
+// Records why QEMU's guest failed (State::failed): the QMP run state and the one-line
+// error a run would have printed.
+struct Failure {
+    std::string run_state; // QMP's, e.g. "internal-error"
+    std::string reason;
+};
+Status write_failure(const Files& files, const Failure& failure);
+std::optional<Failure> read_failure(const Files& files);
 
 nlohmann::json to_json(const Record& record);
 // The record with its derived status and files, as --json prints an instance.
@@ -55,7 +70,7 @@ bool qemu_alive(int pid, const Files& files);
 
 InstanceStatus status_of(const Record& record, const Files& files);
 
-// "running", "exited (3)", "stopped (0)", "stopped (killed)", "crashed"
+// "running", "exited (3)", "stopped (0)", "stopped (killed)", "crashed", "failed"
 std::string describe(const InstanceStatus& status);
 const char* state_name(State state);
 

@@ -21,8 +21,8 @@ TEST_CASE("uk build, then uk run serves HTTP, Ctrl-C stops it and leaves no QEMU
 
     auto port = uk::test::free_tcp_port();
     auto run = uk.start({"run", "web", "-p", std::to_string(port) + ":8080", "--mem", "64M"});
-    auto response = uk::test::wait_for_http_ok("127.0.0.1", port, "/", 180s);
-    INFO(uk.started_output() + uk.started_errors());
+    auto [response, why] = uk.wait_for_http_ok(run, port, "/", 180s);
+    INFO(why);
     REQUIRE(response);
     CHECK(response->body == "hello from uk\n");
     // QEMU listens with a backlog of one; uk widens it so bursts of connections are not dropped.

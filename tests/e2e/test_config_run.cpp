@@ -19,7 +19,8 @@ void serve_node(const std::string& memory)
     UkCli uk;
     auto port = uk::test::free_tcp_port();
     auto run = uk.start({"run", "-c", UK_TEST_NODE_CONFIG, "-p", std::to_string(port) + ":8080", "--mem", memory});
-    auto response = uk::test::wait_for_http_ok("127.0.0.1", port, "/", 240s);
+    auto [response, why] = uk.wait_for_http_ok(run, port, "/", 240s);
+    INFO(why);
     INFO(uk.started_output() + uk.started_errors());
     REQUIRE(response);
     CHECK(response->body == "hello from uk\n");

@@ -76,6 +76,29 @@ uk::Process UkCli::start(const std::vector<std::string>& args)
 std::string UkCli::started_output() const { return read_text(work_ / "started.out"); }
 std::string UkCli::started_errors() const { return read_text(work_ / "started.err"); }
 
+UkCli::HttpWait UkCli::wait_for_http_ok(uk::Process& run, std::uint16_t port, const std::string& path,
+                                        std::chrono::seconds deadline)
+{
+    auto end = std::chrono::steady_clock::now() + deadline;
+    while (std::chrono::steady_clock::now() < end) {
+        auto response = http_get("127.0.0.1", port, path, std::chrono::milliseconds(500));
+        if (response && response->status == 200)
+            return {response, {}};
+        if (auto status = run.poll()) {
+            std::string last;
+            std::istringstream lines(started_errors());
+            for (std::string line; std::getline(lines, line);)
+                if (!line.empty())
+                    last = line;
+            return {std::nullopt, "uk exited with status " + std::to_string(*status) + " before port " +
+                                      std::to_string(port) + " answered; its last line: " + last};
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return {std::nullopt, "no HTTP 200 on port " + std::to_string(port) + " within " +
+                              std::to_string(deadline.count()) + " s while uk kept running"};
+}
+
 std::vector<int> UkCli::running_qemus() const
 {
     std::vector<int> pids;
@@ -85,7 +108,8 @@ std::vector<int> UkCli::running_qemus() const
             continue;
         std::ifstream in(entry.path() / "cmdline", std::ios::binary);
         std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (cmdline.find("qemu-system") != std::string::npos && cmdline.find(home_.path().string()) != std::string::npos)
+        bool qemu = cmdline.find("qemu-system") != std::string::npos || cmdline.find("fake-qemu") != std::string::npos;
+        if (qemu && cmdline.find(home_.path().string()) != std::string::npos)
             pids.push_back(std::stoi(name));
     }
     return pids;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/process.hpp"
+#include "support/http.hpp"
 #include "support/temp_dir.hpp"
 
 #include <chrono>
@@ -40,7 +41,16 @@ public:
     std::string started_output() const;
     std::string started_errors() const;
 
-    // QEMU processes whose command line mentions this UK_HOME.
+    // Waits for an HTTP 200 from a server that `run` (from start()) boots, and stops
+    // waiting the moment that uk exits: then `why` gives its status and last error line.
+    struct HttpWait {
+        std::optional<HttpResponse> response;
+        std::string why; // when there is no response
+    };
+    HttpWait wait_for_http_ok(uk::Process& run, std::uint16_t port, const std::string& path,
+                              std::chrono::seconds deadline);
+
+    // QEMU processes (or support/fake-qemu ones) whose command line mentions this UK_HOME.
     std::vector<int> running_qemus() const;
     std::vector<std::string> images() const;
     std::vector<std::string> instances() const; // folders left in the state folder

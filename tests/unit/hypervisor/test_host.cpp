@@ -1,4 +1,5 @@
 #include "hypervisor/host.hpp"
+#include "support/environment.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -34,14 +35,18 @@ TEST_CASE("host: without /dev/kvm, auto falls back to TCG with a reason and kvm 
     uk::test::TempDir dir;
     auto missing = dir / "kvm";
     auto cpuinfo = cpuinfo_with(dir, "hypervisor");
-    auto automatic = choose_accelerator(AcceleratorChoice::automatic, missing, cpuinfo);
+    auto no_probe = [] {
+        FAIL("no probe without /dev/kvm");
+        return KvmProbe{};
+    };
+    auto automatic = choose_accelerator(AcceleratorChoice::automatic, no_probe, missing, cpuinfo);
     REQUIRE(automatic);
     CHECK(automatic->accelerator == Accelerator::tcg);
     CHECK(automatic->warning == "no KVM (" + missing.string() +
                                     " does not exist: this machine is itself a VM, and its CPU offers no hardware "
                                     "virtualisation (no vmx or svm flag)): running under TCG emulation, 10-50x slower; "
                                     "'uk doctor' says how to fix it");
-    auto forced = choose_accelerator(AcceleratorChoice::kvm, missing, cpuinfo);
+    auto forced = choose_accelerator(AcceleratorChoice::kvm, no_probe, missing, cpuinfo);
     REQUIRE_FALSE(forced);
     CHECK(forced.error().kind == uk::ErrorKind::unavailable);
     CHECK(forced.error().message ==
@@ -49,7 +54,7 @@ TEST_CASE("host: without /dev/kvm, auto falls back to TCG with a reason and kvm 
               " does not exist: this machine is itself a VM, and its CPU offers no hardware virtualisation (no vmx or "
               "svm flag); to fix: turn on nested virtualisation for this VM where it is hosted, or run uk on a machine "
               "with KVM");
-    auto tcg = choose_accelerator(AcceleratorChoice::tcg, missing, cpuinfo);
+    auto tcg = choose_accelerator(AcceleratorChoice::tcg, no_probe, missing, cpuinfo);
     REQUIRE(tcg);
     CHECK(tcg->warning.empty());
     CHECK_FALSE(parse_accelerator("hvf"));
@@ -70,16 +75,19 @@ TEST_CASE("host: why KVM is not usable is told from the error and the CPU's flag
     auto unknown = check_kvm(missing, dir / "no-cpuinfo");
     CHECK(unknown.reason == missing.string() + " does not exist: no hardware virtualisation, or the kvm module is not loaded");
 
-    // A device node that is not KVM's: a plain file opens, so use one without permission
-    // (root ignores file modes, so only check the wording when the open really fails).
+    // A /dev/kvm the user may not open: as root every file opens, so the check runs as an
+    // ordinary user (nobody) there.
+    std::filesystem::permissions(dir.path(), std::filesystem::perms(0755));
     auto locked = dir / "locked";
     std::ofstream(locked) << "";
     std::filesystem::permissions(locked, std::filesystem::perms::none);
-    auto denied = check_kvm(locked, cpuinfo_with(dir, "vmx"));
-    if (!denied.usable) {
-        CHECK(denied.reason == "you may not open " + locked.string() + " (permission denied)");
-        CHECK(denied.fix == "add yourself to its group (sudo usermod -aG kvm $USER), then log in again");
-    }
+    auto cpu = cpuinfo_with(dir, "vmx");
+    auto denied = uk::test::as_unprivileged_user([&] {
+        auto access = check_kvm(locked, cpu);
+        return (access.usable ? "usable" : access.reason) + "|" + access.fix;
+    });
+    CHECK(denied == "you may not open " + locked.string() +
+                        " (permission denied)|add yourself to its group (sudo usermod -aG kvm $USER), then log in again");
 }
 
 TEST_CASE("host: OVMF is found in its folder, 4 MiB build first, or named as missing", "[unit][hypervisor]")

@@ -8,7 +8,7 @@ TEST_CASE("kernel args: microvm under TCG with user networking", "[unit][hypervi
 {
     GuestBoot boot{.machine = Machine::microvm,
                    .accelerator = Accelerator::tcg,
-                   .root_partuuid = "2A040E24-65B1-42F9-A838-94E58F2A8DE0",
+                   .root_device = "PARTUUID=2A040E24-65B1-42F9-A838-94E58F2A8DE0",
                    .address = user_network_address(),
                    .tsc_khz = 2096011,
                    .kernel_hz = 100};
@@ -22,11 +22,19 @@ TEST_CASE("kernel args: KVM needs no timer hints, no network means ip=off, verbo
 {
     GuestBoot boot{.machine = Machine::q35,
                    .accelerator = Accelerator::kvm,
-                   .root_partuuid = "X",
+                   .root_device = "PARTUUID=X",
                    .tsc_khz = 2096011,
                    .kernel_hz = 100,
                    .verbose = true};
     CHECK(guest_kernel_args(boot) ==
           "console=ttyS0 loglevel=7 root=PARTUUID=X rootfstype=squashfs ro rootwait init=/sbin/uk-init panic=-1 "
           "tsc=reliable ip=off");
+}
+
+TEST_CASE("kernel args: the KVM probe boots a bare root and asks uk-init only to reach user space", "[unit][hypervisor]")
+{
+    GuestBoot boot{.machine = Machine::microvm, .accelerator = Accelerator::kvm, .root_device = "/dev/vda", .probe = true};
+    CHECK(guest_kernel_args(boot) ==
+          "console=ttyS0 quiet root=/dev/vda rootfstype=squashfs ro rootwait init=/sbin/uk-init panic=-1 "
+          "tsc=reliable pci=off ip=off uk-probe");
 }

@@ -20,6 +20,7 @@ QemuConfig microvm_config()
     config.drives = {{.file = "/images/server.img", .read_only = true}};
     config.network = UserNetwork{{{Protocol::tcp, "127.0.0.1", 18080, 8080}, {Protocol::udp, "0.0.0.0", 5353, 53}}};
     config.qmp_socket = "/state/server/qmp.sock";
+    config.watch_fd = 7;
     return config;
 }
 
@@ -46,6 +47,8 @@ TEST_CASE("qemu: the microvm command line, argument by argument", "[unit][hyperv
         "-serial", "chardev:console",
         "-chardev", "socket,id=qmp,path=/state/server/qmp.sock,server=on,wait=off",
         "-mon", "chardev=qmp,mode=control",
+        "-chardev", "socket,id=watch,fd=7",
+        "-mon", "chardev=watch,mode=control",
     };
     CHECK(qemu_argv(microvm_config()) == expected);
 }

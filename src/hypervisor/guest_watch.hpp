@@ -1,0 +1,75 @@
+// Watching whether QEMU keeps the guest running. A /dev/kvm that opens can still be unable
+// to run a guest (docs/decisions.md, "Accelerator"): QEMU then stops the guest with an
+// internal error and stays paused for ever, printing nothing more. Nothing exits, so a
+// waiter that only watches the process and the console waits for ever too. QEMU does
+// announce it on QMP (a STOP event, then the run state "internal-error"), so whoever waits
+// on a guest also holds one of these.
+#pragma once
+
+#include "core/error.hpp"
+#include "core/unique_fd.hpp"
+#include "hypervisor/qemu_command.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace uk::hypervisor {
+
+// QEMU stopped the guest by itself: its QMP run state says why.
+struct HypervisorStop {
+    std::string status; // "internal-error", "guest-panicked", "io-error", "paused", ...
+};
+
+// True for the run states in which QEMU holds a guest that nobody asked to hold: the
+// accelerator failed (internal-error), the guest panicked, a disk failed, a watchdog
+// fired, or a stop that uk never sends. False for running, for states on the way to
+// running, and for "debug" (a debugger's breakpoint).
+bool is_hypervisor_stop(std::string_view status);
+
+// What QEMU said about its trouble, from what it wrote on stderr: the first line, without
+// the "qemu-system-x86_64: " prefix, plus "(emulation failure)" when KVM said so.
+std::string qemu_reason(std::string_view qemu_errors);
+
+// The one-line error for a guest QEMU stopped: an accelerator that cannot run the guest
+// is the host's problem (ErrorKind::unavailable, with the fix); a panic or a disk error
+// is the guest's (ErrorKind::guest_failed, pointing at the console log).
+Error hypervisor_stop_error(const HypervisorStop& stop, Accelerator accelerator, std::string_view qemu_errors,
+                            const std::filesystem::path& console_log);
+
+// A QMP connection over a socket pair whose other end QEMU inherits at start
+// (qemu_command.hpp: QemuConfig::watch_fd): nobody else can take it, it exists before
+// the guest runs its first instruction, and it ends when QEMU does.
+class GuestWatch {
+public:
+    static Result<GuestWatch> create();
+
+    GuestWatch(GuestWatch&&) noexcept = default;
+    GuestWatch& operator=(GuestWatch&&) noexcept = default;
+
+    // QEMU's end, to be inherited by QEMU; close it in uk once QEMU has started.
+    int qemu_end() const { return qemu_end_.get(); }
+    void close_qemu_end() { qemu_end_.reset(); }
+
+    // Poll this for POLLIN.
+    int fd() const { return own_end_.get(); }
+    // Reads what QEMU sent. Returns the stop once QEMU reported one (and then again on
+    // every later call); nothing while the guest runs.
+    std::optional<HypervisorStop> on_readable();
+    // QEMU closed its end: it has exited.
+    bool closed() const { return closed_; }
+
+private:
+    GuestWatch(UniqueFd own_end, UniqueFd qemu_end);
+    void send(std::string_view command);
+    void handle(std::string_view line);
+
+    UniqueFd own_end_;
+    UniqueFd qemu_end_;
+    std::string partial_;
+    std::optional<HypervisorStop> stop_;
+    bool closed_ = false;
+};
+
+} // namespace uk::hypervisor
