@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
     # building uk
     build-essential cmake pkg-config musl-tools
-    libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+    libcli11-dev nlohmann-json3-dev libfmt-dev
     libsquashfs-dev libarchive-dev libcurl4-openssl-dev libelf-dev liblzma-dev libzstd-dev
     catch2
     # running guests

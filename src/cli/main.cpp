@@ -53,19 +53,9 @@ const char* root_footer = "Examples:\n"
                           "  NO_COLOR      when set and not empty, no colour even on a terminal\n"
                           "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE,\n"
                           "  AWS_SHARED_CREDENTIALS_FILE, AWS_REGION   uk image create --upload's credentials\n"
-                          "\n"
-                          "Exit status:\n"
-                          "  0             success; uk run: the program's own status, whatever it is\n"
-                          "  2             bad flags or arguments\n"
-                          "  65            an input uk cannot use (not an x86-64 program, a config mistake)\n"
-                          "  66            something named does not exist (a file, image, instance, library)\n"
-                          "  69            the host lacks something or it is taken (QEMU, KVM, a port)\n"
-                          "  70            the VM ended without the program's status (a kernel panic), or a bug\n"
-                          "  74            reading or writing on the host failed\n"
-                          "  127           uk run: the program could not be started in the guest\n"
-                          "  130           uk run: stopped by Ctrl-C before the program exited\n"
-                          "\n"
-                          "Run 'uk COMMAND --help' for a command's options; docs/exit-status.md has the details.";
+                          "\n";
+
+const char* root_footer_end = "\nRun 'uk COMMAND --help' for a command's options; docs/exit-status.md has the details.";
 
 } // namespace
 
@@ -77,7 +67,7 @@ int main(int argc, char** argv)
                  "uk"};
     app.set_version_flag("--version", version_text());
     app.require_subcommand(0, 1);
-    app.footer(root_footer);
+    app.footer(std::string(root_footer) + uk::exit_status_help() + root_footer_end);
 
     uk::cli::Context context{uk::state::process_environment()};
     std::optional<uk::cli::Action> action;

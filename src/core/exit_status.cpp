@@ -1,22 +1,55 @@
 #include "core/exit_status.hpp"
 
+#include <fmt/format.h>
+#include <map>
+
 namespace uk {
+namespace {
+
+struct KindStatus {
+    ErrorKind kind;
+    int status;
+    const char* meaning; // for --help; docs/exit-status.md says more
+};
 
 // sysexits(3) codes where one fits, so that scripts can tell a bad input from a host
 // that lacks something. `uk run` passes the program's own status through otherwise.
+constexpr KindStatus table[] = {
+    {ErrorKind::usage, 2, "bad flags or arguments"},
+    {ErrorKind::invalid_input, 65, "an input uk cannot use (not an x86-64 program, a config mistake)"},   // EX_DATAERR
+    {ErrorKind::not_found, 66, "something named does not exist (a file, image, instance, library)"},      // EX_NOINPUT
+    {ErrorKind::unavailable, 69, "the host lacks something or it is taken (QEMU, KVM, a port)"},         // EX_UNAVAILABLE
+    {ErrorKind::guest_failed, 70, "the VM ended without the program's status (a kernel panic), or a bug"}, // EX_SOFTWARE
+    {ErrorKind::internal, 70, ""},
+    {ErrorKind::io, 74, "reading or writing on the host failed"}, // EX_IOERR
+    {ErrorKind::interrupted, 130, "stopped by Ctrl-C before there was anything to report"},
+};
+
+} // namespace
+
 int exit_status_of(ErrorKind kind)
 {
-    switch (kind) {
-    case ErrorKind::usage: return 2;
-    case ErrorKind::invalid_input: return 65;  // EX_DATAERR
-    case ErrorKind::not_found: return 66;      // EX_NOINPUT
-    case ErrorKind::unavailable: return 69;    // EX_UNAVAILABLE
-    case ErrorKind::guest_failed: return 70;   // EX_SOFTWARE
-    case ErrorKind::internal: return 70;       // EX_SOFTWARE
-    case ErrorKind::io: return 74;             // EX_IOERR
-    case ErrorKind::interrupted: return 130;   // 128 + SIGINT, as shells report it
-    }
+    for (const auto& row : table)
+        if (row.kind == kind)
+            return row.status;
     return 70;
+}
+
+std::string exit_status_help()
+{
+    std::string text = "Exit status:\n";
+    auto line = [&](const std::string& status, const std::string& meaning) {
+        text += fmt::format("  {:<14}{}\n", status, meaning);
+    };
+    std::map<int, std::string> lines{
+        {exit_success, "success; uk run: the program's own status, whatever it is"},
+        {exit_program_not_started, "uk run: the program could not be started in the guest"}};
+    for (const auto& row : table)
+        if (*row.meaning)
+            lines.emplace(row.status, row.meaning);
+    for (const auto& [status, meaning] : lines)
+        line(std::to_string(status), meaning);
+    return text;
 }
 
 } // namespace uk

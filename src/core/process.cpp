@@ -1,5 +1,6 @@
 #include "core/process.hpp"
 #include "core/log.hpp"
+#include "core/unique_fd.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -15,8 +16,8 @@ namespace uk {
 namespace {
 
 struct ChildEnd {
-    int fd = -1;        // what the child gets (-1: inherit)
-    int parent_fd = -1; // the parent's end of a pipe
+    UniqueFd fd;        // what the child gets (none: inherit)
+    UniqueFd parent_fd; // the parent's end of a pipe
 };
 
 Result<ChildEnd> open_stream(const Stream& stream, bool child_reads)
@@ -24,23 +25,25 @@ Result<ChildEnd> open_stream(const Stream& stream, bool child_reads)
     if (std::holds_alternative<Inherit>(stream))
         return ChildEnd{};
     if (std::holds_alternative<DevNull>(stream)) {
-        int fd = ::open("/dev/null", (child_reads ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
-        if (fd < 0)
+        UniqueFd fd(::open("/dev/null", (child_reads ? O_RDONLY : O_WRONLY) | O_CLOEXEC));
+        if (!fd)
             return fail(ErrorKind::io, "cannot open /dev/null: {}", std::strerror(errno));
-        return ChildEnd{fd, -1};
+        return ChildEnd{std::move(fd), UniqueFd()};
     }
     if (std::holds_alternative<Pipe>(stream)) {
         int ends[2];
         if (::pipe2(ends, O_CLOEXEC) < 0)
             return fail(ErrorKind::io, "cannot create a pipe: {}", std::strerror(errno));
-        return child_reads ? ChildEnd{ends[0], ends[1]} : ChildEnd{ends[1], ends[0]};
+        UniqueFd read_end(ends[0]), write_end(ends[1]);
+        return child_reads ? ChildEnd{std::move(read_end), std::move(write_end)}
+                           : ChildEnd{std::move(write_end), std::move(read_end)};
     }
     const auto& path = std::get<std::filesystem::path>(stream);
     int flags = child_reads ? O_RDONLY : (O_WRONLY | O_CREAT | O_TRUNC);
-    int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
-    if (fd < 0)
+    UniqueFd fd(::open(path.c_str(), flags | O_CLOEXEC, 0600));
+    if (!fd)
         return fail(ErrorKind::io, "cannot open {}: {}", path.string(), std::strerror(errno));
-    return ChildEnd{fd, -1};
+    return ChildEnd{std::move(fd), UniqueFd()};
 }
 
 void close_fd(int& fd)
@@ -68,19 +71,17 @@ Result<Process> Process::spawn(const SpawnOptions& options)
     if (log::verbose())
         log::detail("running {}", shell_quote(options.argv));
 
+    // Every descriptor is owned until the child has it, so a failure on the way (a pipe,
+    // fork) closes what was opened.
     auto in = open_stream(options.stdin_stream, true);
     if (!in)
         return fail(in.error());
     auto out = open_stream(options.stdout_stream, false);
-    if (!out) {
-        close_fd(in->fd), close_fd(in->parent_fd);
+    if (!out)
         return fail(out.error());
-    }
     auto err = options.merge_stderr_into_stdout ? Result<ChildEnd>(ChildEnd{}) : open_stream(options.stderr_stream, false);
-    if (!err) {
-        close_fd(in->fd), close_fd(in->parent_fd), close_fd(out->fd), close_fd(out->parent_fd);
+    if (!err)
         return fail(err.error());
-    }
 
     // Everything the child needs is prepared before fork: after it, only
     // async-signal-safe calls are allowed.
@@ -88,17 +89,17 @@ Result<Process> Process::spawn(const SpawnOptions& options)
     for (const auto& arg : options.argv)
         argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
-    int report[2];
-    if (::pipe2(report, O_CLOEXEC) < 0)
+    int report_ends[2];
+    if (::pipe2(report_ends, O_CLOEXEC) < 0)
         return fail(ErrorKind::io, "cannot create a pipe: {}", std::strerror(errno));
+    UniqueFd report_read(report_ends[0]), report_write(report_ends[1]);
+    int report[2] = {report_read.get(), report_write.get()};
     pid_t parent = ::getpid();
+    int child_in = in->fd.get(), child_out = out->fd.get(), child_err = err->fd.get();
 
     pid_t pid = ::fork();
-    if (pid < 0) {
-        int error = errno;
-        ::close(report[0]), ::close(report[1]);
-        return fail(ErrorKind::unavailable, "cannot start {}: {}", options.argv[0], std::strerror(error));
-    }
+    if (pid < 0)
+        return fail(ErrorKind::unavailable, "cannot start {}: {}", options.argv[0], std::strerror(errno));
     if (pid == 0) {
         if (options.new_session)
             ::setsid();
@@ -112,14 +113,14 @@ Result<Process> Process::spawn(const SpawnOptions& options)
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        if (in->fd >= 0)
-            ::dup2(in->fd, 0);
-        if (out->fd >= 0)
-            ::dup2(out->fd, 1);
+        if (child_in >= 0)
+            ::dup2(child_in, 0);
+        if (child_out >= 0)
+            ::dup2(child_out, 1);
         if (options.merge_stderr_into_stdout)
             ::dup2(1, 2);
-        else if (err->fd >= 0)
-            ::dup2(err->fd, 2);
+        else if (child_err >= 0)
+            ::dup2(child_err, 2);
         for (int fd : options.inherited_fds)
             ::fcntl(fd, F_SETFD, 0);
         if (!options.working_dir.empty() && ::chdir(options.working_dir.c_str()) < 0) {
@@ -133,20 +134,20 @@ Result<Process> Process::spawn(const SpawnOptions& options)
         ::_exit(127);
     }
 
-    ::close(report[1]);
-    close_fd(in->fd), close_fd(out->fd), close_fd(err->fd);
+    report_write.reset();
+    in->fd.reset(), out->fd.reset(), err->fd.reset();
     Process process;
     process.pid_ = pid;
     process.own_group_ = options.new_process_group || options.new_session;
-    process.stdin_fd_ = in->parent_fd;
-    process.stdout_fd_ = out->parent_fd;
-    process.stderr_fd_ = err->parent_fd;
+    process.stdin_fd_ = in->parent_fd.release();
+    process.stdout_fd_ = out->parent_fd.release();
+    process.stderr_fd_ = err->parent_fd.release();
 
     int exec_error = 0;
     ssize_t n;
-    while ((n = ::read(report[0], &exec_error, sizeof exec_error)) < 0 && errno == EINTR) {
+    while ((n = ::read(report_read.get(), &exec_error, sizeof exec_error)) < 0 && errno == EINTR) {
     }
-    ::close(report[0]);
+    report_read.reset();
     if (n == static_cast<ssize_t>(sizeof exec_error)) {
         process.wait();
         return fail(exec_error == ENOENT ? ErrorKind::unavailable : ErrorKind::io, "cannot run {}: {}",

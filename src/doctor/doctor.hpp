@@ -21,7 +21,7 @@ enum class Severity {
 };
 
 struct Finding {
-    std::string topic;   // "qemu", "accelerator", ... (docs/doctor.md lists them)
+    std::string topic;   // "qemu", "accelerator", ... (docs/json.md lists them)
     Severity severity = Severity::ok;
     std::string summary; // one line: what uk will use, or what is wrong
     std::string fix;     // what to do; empty when nothing needs doing

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <deque>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <glob.h>
 #include <map>
@@ -62,10 +64,14 @@ struct LoadedObject {
 
 class Resolver {
 public:
-    explicit Resolver(const ClosureOptions& options) : options_(options) { read_ld_so_conf(); }
+    explicit Resolver(const ClosureOptions& options) : options_(options) {}
 
     Result<Closure> run(const std::filesystem::path& program)
     {
+        // The loader's own search folders: one that exists but cannot be read would
+        // leave libraries "not found" for a reason nobody could guess.
+        if (auto read = read_ld_so_conf_file("/etc/ld.so.conf", 0); !read)
+            return fail(read.error());
         auto info = read_object(program);
         if (!info)
             return fail(info.error());
@@ -156,12 +162,15 @@ private:
         return false;
     }
 
-    void read_ld_so_conf_file(const std::string& guest_file, int depth)
+    Status read_ld_so_conf_file(const std::string& guest_file, int depth)
     {
         auto host = resolve_in_root(options_.sysroot, guest_file);
         if (!host || depth > 8)
-            return;
+            return {}; // none is fine: the loader then searches its defaults only
         std::ifstream in(*host);
+        if (!in)
+            return fail(ErrorKind::io, "cannot read {}, which says where the loader looks for libraries: {}",
+                        host->string(), std::strerror(errno));
         for (std::string line; std::getline(in, line);) {
             line = line.substr(0, line.find('#'));
             auto start = line.find_first_not_of(" \t");
@@ -174,21 +183,22 @@ private:
                     pattern = parent_of(guest_file) + "/" + pattern;
                 auto host_pattern = (options_.sysroot / std::filesystem::path(pattern).relative_path()).string();
                 glob_t matches{};
-                if (::glob(host_pattern.c_str(), 0, nullptr, &matches) == 0) {
-                    std::vector<std::string> files(matches.gl_pathv, matches.gl_pathv + matches.gl_pathc);
-                    std::sort(files.begin(), files.end());
-                    for (const auto& file : files)
-                        read_ld_so_conf_file("/" + std::filesystem::path(file).lexically_relative(options_.sysroot).string(),
-                                             depth + 1);
-                }
+                std::vector<std::string> files;
+                if (::glob(host_pattern.c_str(), 0, nullptr, &matches) == 0)
+                    files.assign(matches.gl_pathv, matches.gl_pathv + matches.gl_pathc);
                 globfree(&matches);
+                std::sort(files.begin(), files.end());
+                for (const auto& file : files) {
+                    auto guest = "/" + std::filesystem::path(file).lexically_relative(options_.sysroot).string();
+                    if (auto read = read_ld_so_conf_file(guest, depth + 1); !read)
+                        return read;
+                }
             } else if (line.starts_with("/")) {
                 conf_dirs_.push_back(normalise(line));
             }
         }
+        return {};
     }
-
-    void read_ld_so_conf() { read_ld_so_conf_file("/etc/ld.so.conf", 0); }
 
     // Expands $ORIGIN (and glibc's $LIB and $PLATFORM) in an RPATH or RUNPATH entry.
     std::optional<SearchDir> expand(const std::string& entry, const LoadedObject& object, const std::string& source) const

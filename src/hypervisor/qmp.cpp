@@ -20,11 +20,11 @@ Result<QmpClient> QmpClient::connect(const std::filesystem::path& socket_path, s
     std::strncpy(address.sun_path, socket_path.c_str(), sizeof address.sun_path - 1);
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
+        UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (!fd)
             return fail(ErrorKind::io, "cannot open a socket: {}", std::strerror(errno));
-        if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
-            QmpClient client(fd);
+        if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+            QmpClient client(std::move(fd));
             auto greeting = client.read_line(deadline);
             if (!greeting)
                 return fail(greeting.error());
@@ -35,20 +35,12 @@ Result<QmpClient> QmpClient::connect(const std::filesystem::path& socket_path, s
             return client;
         }
         int error = errno;
-        ::close(fd);
+        fd.reset();
         if (std::chrono::steady_clock::now() >= deadline)
             return fail(ErrorKind::unavailable, "cannot reach QEMU's QMP socket {}: {}", socket_path.string(),
                         std::strerror(error));
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-}
-
-QmpClient::QmpClient(QmpClient&& other) noexcept : fd_(std::exchange(other.fd_, -1)), buffer_(std::move(other.buffer_)) {}
-
-QmpClient::~QmpClient()
-{
-    if (fd_ >= 0)
-        ::close(fd_);
 }
 
 Result<std::string> QmpClient::read_line(std::chrono::steady_clock::time_point deadline)
@@ -60,11 +52,11 @@ Result<std::string> QmpClient::read_line(std::chrono::steady_clock::time_point d
             return line;
         }
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        pollfd p{fd_, POLLIN, 0};
+        pollfd p{fd_.get(), POLLIN, 0};
         if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
             return fail(ErrorKind::unavailable, "QEMU did not answer on its QMP socket in time");
         char chunk[4096];
-        ssize_t n = ::read(fd_, chunk, sizeof chunk);
+        ssize_t n = ::read(fd_.get(), chunk, sizeof chunk);
         if (n <= 0)
             return fail(ErrorKind::unavailable, "QEMU closed its QMP socket");
         buffer_.append(chunk, static_cast<std::size_t>(n));
@@ -87,7 +79,7 @@ Result<nlohmann::json> QmpClient::call(const std::string& command, const nlohman
     if (!arguments.is_null())
         message["arguments"] = arguments;
     std::string request = message.dump() + "\n";
-    if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()))
+    if (::send(fd_.get(), request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()))
         return fail(ErrorKind::unavailable, "cannot send {} to QEMU: {}", command, std::strerror(errno));
     for (;;) {
         auto line = read_line(deadline);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "core/unique_fd.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -15,11 +16,8 @@ class QmpClient {
 public:
     static Result<QmpClient> connect(const std::filesystem::path& socket, std::chrono::milliseconds timeout);
 
-    QmpClient(QmpClient&& other) noexcept;
-    QmpClient& operator=(QmpClient&&) = delete;
-    QmpClient(const QmpClient&) = delete;
-    QmpClient& operator=(const QmpClient&) = delete;
-    ~QmpClient();
+    QmpClient(QmpClient&&) noexcept = default;
+    QmpClient& operator=(QmpClient&&) noexcept = default;
 
     // Runs a command without arguments ("system_powerdown", "quit"); events are skipped.
     Status execute(const std::string& command, std::chrono::milliseconds timeout);
@@ -30,10 +28,10 @@ public:
     Result<std::string> human(const std::string& command_line, std::chrono::milliseconds timeout);
 
 private:
-    explicit QmpClient(int fd) : fd_(fd) {}
+    explicit QmpClient(UniqueFd fd) : fd_(std::move(fd)) {}
     Result<std::string> read_line(std::chrono::steady_clock::time_point deadline);
 
-    int fd_ = -1;
+    UniqueFd fd_;
     std::string buffer_;
 };
 

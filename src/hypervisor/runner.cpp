@@ -37,22 +37,17 @@ public:
         for (int s : {SIGINT, SIGTERM, SIGHUP})
             sigaddset(&set_, s);
         ::sigprocmask(SIG_BLOCK, &set_, &previous_);
-        fd_ = ::signalfd(-1, &set_, SFD_CLOEXEC | SFD_NONBLOCK);
+        fd_.reset(::signalfd(-1, &set_, SFD_CLOEXEC | SFD_NONBLOCK));
     }
-    ~StopSignals()
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-        ::sigprocmask(SIG_SETMASK, &previous_, nullptr);
-    }
+    ~StopSignals() { ::sigprocmask(SIG_SETMASK, &previous_, nullptr); }
     StopSignals(const StopSignals&) = delete;
     StopSignals& operator=(const StopSignals&) = delete;
-    int fd() const { return fd_; }
+    int fd() const { return fd_.get(); }
     bool take()
     {
         signalfd_siginfo info{};
         bool any = false;
-        while (::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info))
+        while (::read(fd_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info))
             any = true;
         return any;
     }
@@ -60,7 +55,7 @@ public:
 private:
     sigset_t set_{};
     sigset_t previous_{};
-    int fd_ = -1;
+    UniqueFd fd_;
 };
 
 class LineSplitter {

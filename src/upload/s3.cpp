@@ -1,5 +1,7 @@
 #include "upload/s3.hpp"
 
+#include "core/files.hpp"
+#include "core/sha256.hpp"
 #include "core/units.hpp"
 
 #include <chrono>
@@ -152,7 +154,7 @@ private:
                              .host = endpoint_.host,
                              .path = path,
                              .query = query,
-                             .payload_sha256 = sha256_hex_of(body),
+                             .payload_sha256 = sha256_hex(as_bytes(body)),
                              .region = options_.region,
                              .amz_date = amz_now()},
                             credentials_);

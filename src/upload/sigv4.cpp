@@ -1,8 +1,10 @@
 #include "upload/sigv4.hpp"
 
+#include "core/files.hpp"
+#include "core/sha256.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/sha.h>
 
 namespace uk::upload {
 
@@ -25,13 +27,6 @@ std::string hex(const std::string& bytes)
         out += digits[c & 15];
     }
     return out;
-}
-
-std::string sha256_hex_of(const std::string& bytes)
-{
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-    return hex(std::string(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
 std::string uri_encode(const std::string& text, bool keep_slash)
@@ -79,7 +74,7 @@ std::map<std::string, std::string> sign(const SignedRequest& r, const Credential
                              canonical_headers + "\n" + signed_headers + "\n" + r.payload_sha256;
     auto date = r.amz_date.substr(0, 8);
     auto scope = date + "/" + r.region + "/s3/aws4_request";
-    auto string_to_sign = "AWS4-HMAC-SHA256\n" + r.amz_date + "\n" + scope + "\n" + sha256_hex_of(canonical_request);
+    auto string_to_sign = "AWS4-HMAC-SHA256\n" + r.amz_date + "\n" + scope + "\n" + sha256_hex(as_bytes(canonical_request));
     auto key = hmac_sha256("AWS4" + credentials.secret_access_key, date);
     key = hmac_sha256(key, r.region);
     key = hmac_sha256(key, "s3");

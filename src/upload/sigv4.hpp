@@ -33,6 +33,5 @@ std::string canonical_query(const std::map<std::string, std::string>& query);
 
 std::string hmac_sha256(const std::string& key, const std::string& data); // raw bytes
 std::string hex(const std::string& bytes);
-std::string sha256_hex_of(const std::string& bytes);
 
 } // namespace uk::upload

@@ -1,6 +1,7 @@
 // The libraries uk packs for a dynamic program, compared with what ldd (the host's own
 // loader) reports for the same program.
 #include "elf/closure.hpp"
+#include "support/environment.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tools.hpp"
 
@@ -159,4 +160,20 @@ TEST_CASE("closure: with a sysroot, libraries come from it, not from this machin
     CHECK(from_root->interpreter->host == root / "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
     for (const auto& library : from_root->libraries)
         CHECK(library.host.string().starts_with(root.path().string()));
+}
+
+TEST_CASE("closure: an ld.so.conf that exists but cannot be read is an error naming it", "[unit][elf]")
+{
+    uk::test::TempDir root;
+    std::filesystem::permissions(root.path(), std::filesystem::perms(0755));
+    std::filesystem::create_directories(root / "etc");
+    uk::test::write_text(root / "etc/ld.so.conf", "/opt/lib\n");
+    std::filesystem::permissions(root / "etc/ld.so.conf", std::filesystem::perms::none);
+    // As root every file reads, so the check runs as an ordinary user there.
+    auto answer = uk::test::as_unprivileged_user([&] {
+        auto closure = resolve_closure("/bin/ls", {.sysroot = root.path(), .program_guest_path = "/ls"});
+        return closure ? std::string("resolved") : closure.error().message;
+    });
+    CHECK(answer == "cannot read " + (root / "etc/ld.so.conf").string() +
+                        ", which says where the loader looks for libraries: Permission denied");
 }
