@@ -1,6 +1,6 @@
 #include "config/config.hpp"
 
-#include "config/json_document.hpp"
+#include "json/json_document.hpp"
 #include "config/suggest.hpp"
 #include "core/files.hpp"
 #include "core/units.hpp"
@@ -13,6 +13,9 @@
 
 namespace uk::config {
 namespace {
+
+using json::JsonNode;
+using json::JsonDocument;
 
 using Handler = std::function<Status(const JsonNode&)>;
 

@@ -1,6 +1,6 @@
 #include "manifest.h"
 
-#include "json.h"
+#include "json/json.h"
 
 #include <errno.h>
 #include <fcntl.h>

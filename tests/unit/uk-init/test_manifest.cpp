@@ -1,4 +1,4 @@
-#include "manifest.h"
+#include "uk-init/manifest.h"
 
 #include <catch2/catch.hpp>
 #include <string>

@@ -1,6 +1,7 @@
 // A parsed JSON document that remembers where every key and value is, for messages
 // like "uk.json:3:15: RunConfig.Memory: ...". nlohmann/json reports positions only for
-// syntax errors, so the config reads with the small strict reader uk-init also uses.
+// syntax errors (and keeps the last of two equal keys), so the config reads with the
+// small strict reader uk-init also uses (json.h).
 #pragma once
 
 #include "core/error.hpp"
@@ -12,7 +13,7 @@
 
 struct json_value;
 
-namespace uk::config {
+namespace uk::json {
 
 struct Position {
     int line = 0;
@@ -63,4 +64,4 @@ private:
     std::unique_ptr<json_value, Free> root_;
 };
 
-} // namespace uk::config
+} // namespace uk::json

@@ -1,4 +1,4 @@
-#include "json.h"
+#include "json/json.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "json.h"
+#include "json/json.h"
 
 #include <catch2/catch.hpp>
 #include <memory>

@@ -1,8 +1,8 @@
-#include "config/json_document.hpp"
+#include "json/json_document.hpp"
 
-#include "json.h"
+#include "json/json.h"
 
-namespace uk::config {
+namespace uk::json {
 
 void JsonDocument::Free::operator()(json_value* value) const { json_free(value); }
 
@@ -50,4 +50,4 @@ JsonNode JsonNode::member(std::size_t index) const
     return JsonNode(value_->items[index], path_.empty() ? key(index) : path_ + "." + key(index));
 }
 
-} // namespace uk::config
+} // namespace uk::json

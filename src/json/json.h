@@ -1,10 +1,10 @@
-/* A small strict JSON reader for uk-init (RFC 8259, UTF-8 input).
- *
- * uk-init is a static musl program of a few tens of KiB, so it cannot carry a C++ JSON
- * library; the manifest it reads is small and written by uk itself. Every value remembers
- * where it starts so that errors can say "line L, column C". */
-#ifndef UK_INIT_JSON_H
-#define UK_INIT_JSON_H
+/* A small strict JSON reader (RFC 8259, UTF-8 input), in C so that both halves of uk use
+ * it: uk-init, a static musl program of a few tens of KiB that cannot carry a C++ JSON
+ * library, reads its manifest with it, and uk reads config files with it (through
+ * json_document.hpp) because it remembers where every key and value starts, so errors
+ * can say "line L, column C". A key that appears twice in an object is an error. */
+#ifndef UK_JSON_H
+#define UK_JSON_H
 
 #ifdef __cplusplus
 extern "C" {
