@@ -1,4 +1,5 @@
 // uk build [PROGRAM]: make an image from a program (or the config's Program).
+#include "app/build.hpp"
 #include "cli/command.hpp"
 #include "cli/image_options.hpp"
 #include "core/log.hpp"
@@ -52,7 +53,7 @@ void print_listing(const image::ImagePlan& plan)
 Result<int> build(const BuildOptions& options, const Context& context)
 {
     auto started = std::chrono::steady_clock::now();
-    auto prepared = prepare_build(options.image, options.program, options.output, context.environment);
+    auto prepared = options.image.prepare(options.program, options.output, context.environment);
     if (!prepared)
         return fail(prepared.error());
     auto* request = &prepared->request;
@@ -76,7 +77,7 @@ Result<int> build(const BuildOptions& options, const Context& context)
                                     {"size_bytes", built->disk.size_bytes},
                                     {"allocated_bytes", built->disk.allocated_bytes},
                                     {"root_bytes", built->disk.root_bytes},
-                                    {"compression", image::to_string(built->compression)},
+                                    {"compression", settings::to_string(built->compression)},
                                     {"sha256", built->disk.sha256},
                                     {"seconds", seconds}}
                          .dump(2));
@@ -86,7 +87,7 @@ Result<int> build(const BuildOptions& options, const Context& context)
         log::result(fmt::format("built {} in {:.2f} s", built->disk.path.string(), seconds));
         log::result(fmt::format("  {} ({} on disk): root {} ({} SquashFS), boot partition with the kernel",
                                  human_bytes(built->disk.size_bytes), human_bytes(built->disk.allocated_bytes),
-                                 human_bytes(built->disk.root_bytes), image::to_string(built->compression)));
+                                 human_bytes(built->disk.root_bytes), settings::to_string(built->compression)));
     }
     return exit_success;
 }

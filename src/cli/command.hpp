@@ -29,4 +29,14 @@ struct Command {
 
 const std::vector<Command>& all_commands();
 
+// A flag's value parsed by one of settings' parsers, its error prefixed with the flag:
+// "--mem: expected a size like ...".
+template <class Parsed>
+Result<Parsed> flag_value(const char* flag, Result<Parsed> parsed)
+{
+    if (!parsed)
+        return fail(ErrorKind::usage, "{}: {}", flag, parsed.error().message);
+    return parsed;
+}
+
 } // namespace uk::cli

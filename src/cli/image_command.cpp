@@ -1,189 +1,64 @@
-// uk image create|list|rm: images for clouds and other hypervisors (self-booting through
-// BIOS or UEFI firmware, in the target's format), and the image store.
+// uk image create|list|inspect|rm: images for clouds and other hypervisors
+// (image_create_command.cpp), and the image store.
 #include "cli/command.hpp"
-#include "cli/image_options.hpp"
-#include "core/log.hpp"
+#include "cli/image_commands.hpp"
 #include "core/exit_status.hpp"
-#include "core/signals.hpp"
+#include "core/log.hpp"
 #include "core/units.hpp"
-#include "image/export.hpp"
-#include "image/firmware.hpp"
 #include "image/inspect.hpp"
-#include "upload/credentials.hpp"
-#include "upload/s3.hpp"
+#include "state/image_store.hpp"
 
-#include <chrono>
-#include <cstdio>
-#include <functional>
-#include <ctime>
-#include <sys/stat.h>
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 namespace uk::cli {
 namespace {
 
-struct CreateOptions {
-    std::string program;
-    std::string target;
-    std::string output;
-    std::string upload;
-    std::string endpoint;
-    std::string region;
-    std::string part_size = "16M";
-    ImageOptions image;
-};
-
-// A progress bar on stderr when it is a terminal and -q was not given; nothing otherwise
-// (CI logs stay clean).
-std::function<void(std::uint64_t, std::uint64_t)> progress_bar(const std::string& what)
-{
-    if (!log::progress())
-        return [](std::uint64_t, std::uint64_t) {};
-    return [what](std::uint64_t done, std::uint64_t total) {
-        int width = 30;
-        int filled = total ? static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width) : width;
-        std::fprintf(stderr, "\ruk: uploading %s [%s%s] %s / %s", what.c_str(), std::string(static_cast<std::size_t>(filled), '#').c_str(),
-                     std::string(static_cast<std::size_t>(width - filled), ' ').c_str(), human_bytes(done).c_str(),
-                     human_bytes(total).c_str());
-        if (done == total)
-            std::fputc('\n', stderr);
-        std::fflush(stderr);
-    };
-}
-
-Result<int> create(const CreateOptions& options, const Context& context)
-{
-    auto target = image::parse_target(options.target);
-    if (!target)
-        return fail(target.error());
-    // Everything an upload needs is checked before anything is built.
-    std::optional<upload::Credentials> credentials;
-    upload::UploadOptions upload_options;
-    if (!options.upload.empty()) {
-        if (auto location = upload::parse_s3_url(options.upload, "image"); !location)
-            return fail(location.error());
-        auto found = upload::find_credentials(context.environment);
-        if (!found)
-            return fail(found.error());
-        credentials = *found;
-        auto part = parse_memory_mib(options.part_size);
-        if (!part)
-            return fail(ErrorKind::usage, "--part-size {}", part.error().message);
-        upload_options.part_size = *part << 20;
-        upload_options.endpoint = options.endpoint;
-        upload_options.region = upload::find_region(options.region, context.environment);
-    } else if (!options.endpoint.empty() || !options.region.empty()) {
-        return fail(ErrorKind::usage, "--endpoint and --region go with --upload");
-    }
-    auto tools = image::find_firmware_tools();
-    if (!tools)
-        return fail(tools.error());
-    auto started = std::chrono::steady_clock::now();
-    // Named after the image unless -o says otherwise; the raw image is built beside it.
-    auto prepared = prepare_build(options.image, options.program, "/unused", context.environment);
-    if (!prepared)
-        return fail(prepared.error());
-    auto* request = &prepared->request;
-    std::filesystem::path output =
-        options.output.empty() ? std::filesystem::path(request->name + image::file_extension(*target)) : std::filesystem::path(options.output);
-    std::error_code ec;
-    if (std::filesystem::is_directory(output, ec))
-        output /= request->name + image::file_extension(*target);
-    auto folder = output.parent_path().empty() ? std::filesystem::path(".") : output.parent_path();
-    if (!std::filesystem::is_directory(folder, ec))
-        return fail(ErrorKind::not_found, "folder {} does not exist: create it or give another -o", folder.string());
-    auto raw = folder / ("." + output.filename().string() + ".raw.partial");
-    request->output = raw;
-    struct RemoveRaw {
-        std::filesystem::path path;
-        ~RemoveRaw()
-        {
-            std::error_code ignored;
-            std::filesystem::remove(path, ignored);
-        }
-    } remove_raw{raw};
-
-    auto built = image::build_image(*request);
-    if (!built)
-        return fail(built.error());
-    if (auto bootable = image::make_firmware_bootable(raw, *tools); !bootable)
-        return fail(bootable.error());
-    if (stop_requested())
-        return fail(ErrorKind::interrupted, "stopped before the image was written");
-    if (auto exported = image::export_image(raw, *target, output); !exported)
-        return fail(exported.error());
-    auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (log::quiet()) {
-        log::result(output.string());
-    } else {
-        log::result(fmt::format("created {} ({}, {}) in {:.2f} s", output.string(), image::to_string(*target),
-                                 human_bytes(std::filesystem::file_size(output, ec)), seconds));
-        log::result("  boots through BIOS or UEFI firmware; the console is on the first serial port, the address "
-                     "comes from DHCP");
-    }
-    if (credentials) {
-        auto location = upload::parse_s3_url(options.upload, output.filename().string());
-        if (!location)
-            return fail(location.error());
-        upload_options.progress = progress_bar(output.filename().string());
-        if (auto sent = upload::upload_file(output, *location, *credentials, upload_options); !sent)
-            return fail(sent.error().kind, "{} (the image is at {})", sent.error().message, output.string());
-        if (!log::quiet())
-            log::result(fmt::format("uploaded s3://{}/{}", location->bucket, location->key));
-    }
-    return exit_success;
-}
-
 struct StoreOptions {
     bool json = false;
     std::vector<std::string> names;
 };
 
-Result<std::filesystem::path> images_folder(const Context& context)
+Result<state::ImageStore> image_store(const Context& context)
 {
     auto paths = state::resolve_paths(context.environment);
     if (!paths)
         return fail(paths.error());
-    return paths->images;
-}
-
-std::string modified_utc(const std::filesystem::path& file)
-{
-    struct stat st{};
-    return ::stat(file.c_str(), &st) == 0 ? format_utc(st.st_mtime) : "-";
+    return state::ImageStore(paths->images);
 }
 
 Result<int> list(const StoreOptions& options, const Context& context)
 {
-    auto folder = images_folder(context);
-    if (!folder)
-        return fail(folder.error());
-    auto files = state::stored_images(*folder);
-    std::error_code ec;
+    auto store = image_store(context);
+    if (!store)
+        return fail(store.error());
+    auto images = store->list();
+    if (!images)
+        return fail(images.error());
     if (options.json) {
         auto out = nlohmann::json::array();
-        for (const auto& f : files)
-            out.push_back({{"name", f.stem().string()},
-                           {"path", f.string()},
-                           {"size_bytes", std::filesystem::file_size(f, ec)},
-                           {"modified", modified_utc(f)}});
+        for (const auto& image : *images)
+            out.push_back({{"name", image.name},
+                           {"path", image.file.string()},
+                           {"size_bytes", image.size_bytes},
+                           {"modified", format_utc(image.modified)}});
         log::result(out.dump(2));
         return exit_success;
     }
     if (log::quiet()) { // names only, for scripts and shell completion
-        for (const auto& f : files)
-            log::result(f.stem().string());
+        for (const auto& image : *images)
+            log::result(image.name);
         return exit_success;
     }
     std::size_t width = 4;
-    for (const auto& f : files)
-        width = std::max(width, f.stem().string().size());
+    for (const auto& image : *images)
+        width = std::max(width, image.name.size());
     log::result(fmt::format("{:<{}}  {:>9}  {}", "NAME", width, "SIZE", "MODIFIED"));
-    for (const auto& f : files)
-        log::result(fmt::format("{:<{}}  {:>9}  {}", f.stem().string(), width,
-                                 human_bytes(std::filesystem::file_size(f, ec)), modified_utc(f)));
+    for (const auto& image : *images)
+        log::result(fmt::format("{:<{}}  {:>9}  {}", image.name, width, human_bytes(image.size_bytes),
+                                format_utc(image.modified)));
     return exit_success;
 }
 
@@ -194,19 +69,13 @@ struct InspectOptions {
 
 Result<int> inspect(const InspectOptions& options, const Context& context)
 {
-    auto folder = images_folder(context);
-    if (!folder)
-        return fail(folder.error());
-    std::error_code ec;
-    std::filesystem::path file = options.image;
-    if (!std::filesystem::is_regular_file(file, ec)) {
-        auto stored = *folder / (options.image + ".img");
-        if (options.image.find('/') != std::string::npos || !std::filesystem::is_regular_file(stored, ec))
-            return fail(ErrorKind::not_found, "{} is neither an image file nor an image in {} (uk image list shows them)",
-                        options.image, folder->string());
-        file = stored;
-    }
-    auto info = image::inspect_image(file);
+    auto store = image_store(context);
+    if (!store)
+        return fail(store.error());
+    auto file = store->resolve(options.image);
+    if (!file)
+        return fail(file.error());
+    auto info = image::inspect_image(*file);
     if (!info)
         return fail(info.error());
     if (options.json) {
@@ -251,24 +120,13 @@ Result<int> inspect(const InspectOptions& options, const Context& context)
 
 Result<int> remove(const StoreOptions& options, const Context& context)
 {
-    auto folder = images_folder(context);
-    if (!folder)
-        return fail(folder.error());
-    std::vector<std::filesystem::path> doomed;
-    std::error_code ec;
-    for (const auto& name : options.names) { // all checked before any is removed
-        auto valid = image::check_image_name(name);
-        auto file = *folder / (name + ".img");
-        if (!valid || !std::filesystem::is_regular_file(file, ec))
-            return fail(ErrorKind::not_found, "no image named {} in {} (uk image list shows them)", name,
-                        folder->string());
-        doomed.push_back(file);
-    }
-    for (const auto& file : doomed) {
-        if (!std::filesystem::remove(file, ec) && ec)
-            return fail(ErrorKind::io, "cannot remove {}: {}", file.string(), ec.message());
-        log::result(file.stem().string());
-    }
+    auto store = image_store(context);
+    if (!store)
+        return fail(store.error());
+    if (auto removed = store->remove(options.names); !removed)
+        return fail(removed.error());
+    for (const auto& name : options.names)
+        log::result(name);
     return exit_success;
 }
 
@@ -277,40 +135,8 @@ Result<int> remove(const StoreOptions& options, const Context& context)
 Action declare_image(CLI::App& command, const Context& context)
 {
     command.require_subcommand(1);
-    auto create_options = std::make_shared<CreateOptions>();
-    auto* create_command =
-        command.add_subcommand("create", "Make a self-booting image for a cloud or another hypervisor");
-    create_command->add_option("PROGRAM", create_options->program,
-                               "The x86-64 Linux program to pack (default: Program from the config file)")
-        ->type_name("");
-    create_command
-        ->add_option("-t,--target", create_options->target, "raw, qcow2, vmdk, vhd (Azure), gcp, aws or openstack")
-        ->type_name("raw|qcow2|vmdk|vhd|gcp|aws|openstack")
-        ->required();
-    create_command->add_option("-o,--output", create_options->output,
-                               "Write it here, a file or a folder (default: NAME.EXT in the current folder)")
-        ->type_name("FILE");
-    create_command->add_option("--upload", create_options->upload,
-                               "Then upload it to s3://BUCKET/KEY (AWS credentials from the environment or "
-                               "~/.aws/credentials)")
-        ->type_name("s3://BUCKET/KEY");
-    create_command->add_option("--endpoint", create_options->endpoint,
-                               "With --upload: an S3-compatible server, e.g. https://storage.googleapis.com or "
-                               "http://127.0.0.1:9000 (MinIO)")
-        ->type_name("URL");
-    create_command->add_option("--region", create_options->region,
-                               "With --upload: the bucket's region (default AWS_REGION, else us-east-1)")
-        ->type_name("REGION");
-    create_command->add_option("--part-size", create_options->part_size,
-                               "With --upload: files larger than this go in parts of this size (default 16M, at least "
-                               "5M)")
-        ->type_name("SIZE");
-    create_options->image.declare(*create_command);
-    create_command->footer("Examples:\n"
-                           "  uk image create ./server -t gcp        # server.tar.gz for Compute Engine\n"
-                           "  uk image create -c uk.json -t vhd -o dist/   # dist/NAME.vhd for Azure\n"
-                           "  uk image create ./server -t aws --upload s3://my-bucket/images/\n"
-                           "docs/cloud.md shows how each cloud imports what this writes.");
+    std::function<Result<int>()> create;
+    auto* create_command = declare_image_create(command, context, create);
 
     auto list_options = std::make_shared<StoreOptions>();
     auto* list_command = command.add_subcommand("list", "List the images in the image store");
@@ -332,7 +158,7 @@ Action declare_image(CLI::App& command, const Context& context)
 
     return [=, &context, &command]() -> Result<int> {
         if (create_command->parsed())
-            return create(*create_options, context);
+            return create();
         if (list_command->parsed())
             return list(*list_options, context);
         if (remove_command->parsed())

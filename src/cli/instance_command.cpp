@@ -1,19 +1,22 @@
 // uk instance list|logs|stop|rm|inspect, and uk ps (= uk instance list): the instances
 // `uk run` started, read from the state folder. Their state is derived each time
 // (instance/record.hpp), so a killed QEMU or a rebooted machine never shows as running.
+#include "app/detached.hpp"
+#include "app/stop.hpp"
+#include "cli/backend.hpp"
 #include "cli/command.hpp"
-#include "cli/run_modes.hpp"
-#include "core/log.hpp"
+#include "cli/instance_commands.hpp"
 #include "core/exit_status.hpp"
-#include "core/units.hpp"
-#include "instance/control.hpp"
+#include "core/log.hpp"
+#include "core/signals.hpp"
 #include "instance/store.hpp"
-#include "vm/detached.hpp"
+#include "settings/settings.hpp"
 
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <thread>
+#include <unistd.h>
 
 namespace uk::cli {
 namespace {
@@ -117,9 +120,9 @@ struct StopOptions {
 
 Result<int> stop(const StopOptions& options, const Context& context)
 {
-    auto timeout = parse_duration(options.timeout);
+    auto timeout = flag_value("--timeout", settings::parse_duration(options.timeout));
     if (!timeout)
-        return fail(ErrorKind::usage, "--timeout {}", timeout.error().message);
+        return fail(timeout.error());
     auto found = find_instance(context, options.name);
     if (!found)
         return fail(found.error());
@@ -129,7 +132,11 @@ Result<int> stop(const StopOptions& options, const Context& context)
         log::result(fmt::format("{} is not running: {}", record.name, instance::describe(before)));
         return exit_success;
     }
-    auto after = instance::stop(store, record, *timeout);
+    auto paths = state::resolve_paths(context.environment);
+    if (!paths)
+        return fail(paths.error());
+    auto backend = running_vms_backend(context, *paths);
+    auto after = app::stop(store, record, backend, *timeout);
     if (!after)
         return fail(after.error());
     log::result(fmt::format("stopped {}{}: {}", record.name,
@@ -162,69 +169,11 @@ Result<int> remove(const RemoveOptions& options, const Context& context)
         records.push_back(*record);
     }
     for (const auto& record : records) {
-        instance::kill_now(*store, record);
+        app::kill_now(*store, record);
         if (auto removed = store->remove(record.name); !removed)
             return fail(removed.error());
         log::result(record.name);
     }
-    return exit_success;
-}
-
-struct LogsOptions {
-    std::string name;
-    bool follow = false;
-    bool all = false;
-};
-
-Result<int> logs(const LogsOptions& options, const Context& context)
-{
-    auto found = find_instance(context, options.name);
-    if (!found)
-        return fail(found.error());
-    const auto& [store, record, files] = *found;
-    std::ifstream in(files.console_log(), std::ios::binary);
-    if (!in)
-        return fail(ErrorKind::not_found, "instance {} has no console log yet", record.name);
-    ConsoleFilter filter(options.all);
-    std::string partial;
-    auto show = [&](bool flush_partial) {
-        std::string chunk;
-        char buffer[8192];
-        while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-            chunk.append(buffer, static_cast<std::size_t>(in.gcount()));
-            if (in.eof())
-                break;
-        }
-        in.clear();
-        partial += chunk;
-        std::size_t start = 0;
-        for (auto newline = partial.find('\n'); newline != std::string::npos; newline = partial.find('\n', start)) {
-            std::string_view line(partial.data() + start, newline - start);
-            if (!line.empty() && line.back() == '\r')
-                line.remove_suffix(1);
-            if (auto shown = filter.filter(line)) {
-                std::fwrite(shown->data(), 1, shown->size(), stdout);
-                std::fputc('\n', stdout);
-            }
-            start = newline + 1;
-        }
-        partial.erase(0, start);
-        if (flush_partial && !partial.empty()) {
-            if (auto shown = filter.filter(partial))
-                std::fwrite(shown->data(), 1, shown->size(), stdout);
-            partial.clear();
-        }
-        std::fflush(stdout);
-    };
-    show(!options.follow);
-    if (!options.follow)
-        return exit_success;
-    // Follow until the VM ends (or Ctrl-C, which ends uk as usual).
-    while (instance::qemu_alive(record.qemu_pid, files)) {
-        std::this_thread::sleep_for(100ms);
-        show(false);
-    }
-    show(true);
     return exit_success;
 }
 
@@ -260,7 +209,7 @@ Action declare_instance(CLI::App& command, const Context& context)
     auto* inspect_command = command.add_subcommand("inspect", "Print an instance's record and state as JSON");
     inspect_command->add_option("INSTANCE", inspect_options->name, "The instance")->type_name("")->required();
 
-    // Not for users: what `uk run -d` starts to run and watch an instance (vm/detached.hpp).
+    // Not for users: what `uk run -d` starts to run and watch an instance (app/detached.hpp).
     auto monitor_name = std::make_shared<std::string>();
     auto* monitor_command = command.add_subcommand("monitor", "Run and watch a detached instance (uk run -d starts it)");
     monitor_command->add_option("INSTANCE", *monitor_name, "The instance")->type_name("")->required();
@@ -274,7 +223,7 @@ Action declare_instance(CLI::App& command, const Context& context)
         if (list_command->parsed())
             return list(*list_options, context);
         if (logs_command->parsed())
-            return logs(*logs_options, context);
+            return show_logs(*logs_options, context);
         if (stop_command->parsed())
             return stop(*stop_options, context);
         if (remove_command->parsed())
@@ -282,10 +231,12 @@ Action declare_instance(CLI::App& command, const Context& context)
         if (inspect_command->parsed())
             return inspect(*inspect_options, context);
         if (monitor_command->parsed()) {
-            auto store = open_store(context);
-            if (!store)
-                return fail(store.error());
-            return vm::monitor(*store, *monitor_name);
+            auto host = qemu_host(context);
+            if (!host)
+                return fail(host.error());
+            StopSignals stops;
+            return app::monitor(instance::Store(host->paths.instances), *monitor_name, host->backend, STDOUT_FILENO,
+                                stops);
         }
         return fail(ErrorKind::usage, "{} needs a subcommand: list, logs, stop, rm or inspect", command.get_name());
     };

@@ -1,10 +1,8 @@
 #include "config/config.hpp"
 
-#include "json/json_document.hpp"
 #include "config/suggest.hpp"
 #include "core/files.hpp"
-#include "core/units.hpp"
-#include "hypervisor/ports.hpp"
+#include "json/json_document.hpp"
 
 #include <arpa/inet.h>
 #include <functional>
@@ -14,8 +12,8 @@
 namespace uk::config {
 namespace {
 
-using json::JsonNode;
 using json::JsonDocument;
+using json::JsonNode;
 
 using Handler = std::function<Status(const JsonNode&)>;
 
@@ -35,19 +33,35 @@ const std::set<std::string> ops_only_run_fields = {
     "ShowDebug",   "ShowErrors",   "ShowWarnings", "JSON",    "TapName",    "VolumeSizeInGb", "QMP",
 };
 
+// Reads values of one file, each kind with its own checks, and says where a mistake is.
 class Reader {
 public:
     Reader(Config& config, std::string file_name) : config_(config), file_(std::move(file_name)) {}
 
-    Error at(const JsonNode& node, const std::string& what) const
+    // "FILE:LINE:COL: PATH: what", without the path for the document itself.
+    Error at(const JsonNode& node, const std::string& what) const { return at(node.position(), node.path(), what); }
+    Error at(json::Position p, const std::string& path, const std::string& what) const
     {
-        auto p = node.position();
-        return Error{ErrorKind::invalid_input, fmt::format("{}:{}:{}: {}: {}", file_, p.line, p.column, node.path(), what)};
+        return Error{ErrorKind::invalid_input, fmt::format("{}:{}:{}: {}{}", file_, p.line, p.column,
+                                                           path.empty() ? "" : path + ": ", what)};
     }
 
     Error wrong_type(const JsonNode& node, const std::string& expected) const
     {
         return at(node, fmt::format("expected {}, got {}", expected, node.type_name()));
+    }
+
+    // A value typed by one of settings' parsers, whose message gets this node's position.
+    template <class T, class Parse>
+    Result<T> typed(const JsonNode& node, const std::string& expected, Parse parse) const
+    {
+        auto value = text(node, expected);
+        if (!value)
+            return fail(value.error());
+        auto parsed = parse(*value);
+        if (!parsed)
+            return fail(at(node, parsed.error().message));
+        return *parsed;
     }
 
     Result<std::string> text(const JsonNode& node, const std::string& expected = "a string") const
@@ -72,16 +86,19 @@ public:
         return node.as_bool();
     }
 
-    Result<std::vector<std::string>> texts(const JsonNode& node) const
+    // Every item of an array, read with `item` (a member function above or a lambda).
+    template <class Item>
+    auto each(const JsonNode& node, const std::string& expected, Item item) const
+        -> Result<std::vector<typename std::invoke_result_t<Item, const JsonNode&>::value_type>>
     {
         if (!node.is_array())
-            return fail(wrong_type(node, "an array of strings"));
-        std::vector<std::string> out;
+            return fail(wrong_type(node, expected));
+        std::vector<typename std::invoke_result_t<Item, const JsonNode&>::value_type> out;
         for (std::size_t i = 0; i < node.size(); i++) {
-            auto value = non_empty_text(node.item(i));
+            auto value = item(node.item(i));
             if (!value)
                 return fail(value.error());
-            out.push_back(*value);
+            out.push_back(std::move(*value));
         }
         return out;
     }
@@ -100,14 +117,19 @@ public:
         return out;
     }
 
-    Result<std::string> size(const JsonNode& node) const
+    Result<settings::PortMapping> port(const JsonNode& node, bool udp) const
     {
-        auto value = text(node, "a size like \"128M\"");
-        if (!value)
-            return value;
-        if (!parse_memory_mib(*value))
-            return fail(at(node, fmt::format("expected a size like \"128M\", got \"{}\"", *value)));
-        return value;
+        std::string spec;
+        if (node.is_integer())
+            spec = std::to_string(node.as_integer());
+        else if (node.is_string())
+            spec = node.as_string();
+        else
+            return fail(wrong_type(node, "a port like \"8080\" or \"8080:80\""));
+        auto parsed = settings::parse_port_mapping(udp ? spec + "/udp" : spec);
+        if (!parsed)
+            return fail(at(node, parsed.error().message));
+        return *parsed;
     }
 
     // Each member goes to its handler; unknown names are errors with a suggestion.
@@ -138,10 +160,10 @@ public:
             for (const auto& [field, ignore] : handlers)
                 known.push_back(field);
             known.insert(known.end(), ignored.begin(), ignored.end());
-            auto p = node.key_position(i);
             auto suggestion = closest_name(name, known);
-            return fail(ErrorKind::invalid_input, "{}:{}:{}: {}: unknown field{}", file_, p.line, p.column,
-                        member.path(), suggestion ? "; did you mean " + *suggestion + "?" : " (docs/config.md lists them)");
+            return fail(at(node.key_position(i), member.path(),
+                           suggestion ? "unknown field; did you mean " + *suggestion + "?"
+                                      : "unknown field (docs/config.md lists them)"));
         }
         return {};
     }
@@ -164,241 +186,143 @@ private:
     std::string file_;
 };
 
-Status check_port(const Reader& reader, const JsonNode& node, std::vector<std::string>& out, bool udp)
+// The one way a field is read: `read` turns the node into a value, which lands in
+// `target` (a plain or optional member of the config).
+template <class Target, class Read>
+Handler bind(Target& target, Read read)
 {
-    std::string spec;
-    if (node.is_integer())
-        spec = std::to_string(node.as_integer());
-    else if (node.is_string())
-        spec = node.as_string();
-    else
-        return fail(reader.wrong_type(node, "a port like \"8080\" or \"8080:80\""));
-    auto parsed = hypervisor::parse_port(udp ? spec + "/udp" : spec);
-    if (!parsed)
-        return fail(reader.at(node, fmt::format("expected a port like \"8080\" or \"127.0.0.1:8080:80\", got \"{}\"", spec)));
-    out.push_back(spec);
-    return {};
+    return [&target, read](const JsonNode& node) -> Status {
+        auto value = read(node);
+        if (!value)
+            return fail(value.error());
+        target = std::move(*value);
+        return {};
+    };
+}
+
+// Appends instead of assigning: Ports and UDPPorts both fill one list.
+template <class Item, class Read>
+Handler append_to(std::vector<Item>& target, Read read)
+{
+    return [&target, read](const JsonNode& node) -> Status {
+        auto values = read(node);
+        if (!values)
+            return fail(values.error());
+        target.insert(target.end(), values->begin(), values->end());
+        return {};
+    };
+}
+
+Result<std::string> ip_address(const Reader& reader, const JsonNode& node)
+{
+    auto value = reader.non_empty_text(node);
+    if (!value)
+        return value;
+    unsigned char address[16];
+    if (inet_pton(AF_INET, value->c_str(), address) != 1 && inet_pton(AF_INET6, value->c_str(), address) != 1)
+        return fail(reader.at(node, fmt::format("expected an IP address, got \"{}\"", *value)));
+    return value;
 }
 
 Status read_run_config(Reader& reader, const JsonNode& node, RunSettings& run)
 {
-    auto ports = [&](std::vector<std::string>& out, bool udp) {
-        return [&reader, &out, udp](const JsonNode& list) -> Status {
-            if (!list.is_array())
-                return fail(reader.wrong_type(list, "an array of ports"));
-            for (std::size_t i = 0; i < list.size(); i++)
-                if (auto checked = check_port(reader, list.item(i), out, udp); !checked)
-                    return checked;
-            return {};
+    auto ports = [&reader](bool udp) {
+        return [&reader, udp](const JsonNode& list) {
+            return reader.each(list, "an array of ports", [&reader, udp](const JsonNode& n) { return reader.port(n, udp); });
         };
     };
     std::map<std::string, Handler> handlers{
-        {"Memory",
-         [&](const JsonNode& n) -> Status {
-             auto value = reader.size(n);
-             if (!value)
-                 return fail(value.error());
-             run.memory = *value;
-             return {};
-         }},
-        {"CPUs",
-         [&](const JsonNode& n) -> Status {
+        {"Memory", bind(run.memory, [&](const JsonNode& n) {
+             return reader.typed<settings::MemorySize>(n, "a size like \"128M\"", settings::parse_memory_size);
+         })},
+        {"CPUs", bind(run.cpus, [&](const JsonNode& n) -> Result<settings::CpuCount> {
              if (!n.is_integer())
                  return fail(reader.wrong_type(n, "a whole number of CPUs"));
-             if (n.as_integer() < 1 || n.as_integer() > 64)
-                 return fail(reader.at(n, fmt::format("expected 1 to 64 CPUs, got {}", n.as_integer())));
-             run.cpus = static_cast<unsigned>(n.as_integer());
-             return {};
-         }},
-        {"Ports", ports(run.ports, false)},
-        {"UDPPorts", ports(run.udp_ports, true)},
-        {"Accel",
-         [&](const JsonNode& n) -> Status {
-             if (n.is_bool()) { // ops: true asks for KVM where there is one
-                 run.accel = n.as_bool() ? "auto" : "tcg";
-                 return {};
-             }
-             auto value = reader.text(n, "true, false, \"auto\", \"kvm\" or \"tcg\"");
-             if (!value)
-                 return fail(value.error());
-             if (*value != "auto" && *value != "kvm" && *value != "tcg")
-                 return fail(reader.at(n, fmt::format("expected \"auto\", \"kvm\" or \"tcg\", got \"{}\"", *value)));
-             run.accel = *value;
-             return {};
-         }},
-        {"Verbose",
-         [&](const JsonNode& n) -> Status {
-             auto value = reader.flag(n);
-             if (!value)
-                 return fail(value.error());
-             run.verbose = *value;
-             return {};
-         }},
-        {"Imagename",
-         [&](const JsonNode& n) -> Status {
-             auto value = reader.non_empty_text(n);
-             if (!value)
-                 return fail(value.error());
-             run.image_name = *value;
-             return {};
-         }},
+             auto cpus = settings::parse_cpu_count(n.as_integer());
+             return cpus ? cpus : fail(reader.at(n, cpus.error().message));
+         })},
+        {"Ports", append_to(run.ports, ports(false))},
+        {"UDPPorts", append_to(run.ports, ports(true))},
+        {"Accel", bind(run.accel, [&](const JsonNode& n) -> Result<settings::AcceleratorChoice> {
+             if (n.is_bool()) // ops: true asks for KVM where there is one
+                 return n.as_bool() ? settings::AcceleratorChoice::automatic : settings::AcceleratorChoice::tcg;
+             return reader.typed<settings::AcceleratorChoice>(n, "true, false, \"auto\", \"kvm\" or \"tcg\"",
+                                                              settings::parse_accelerator_choice);
+         })},
+        {"Verbose", bind(run.verbose, [&](const JsonNode& n) { return reader.flag(n); })},
+        {"Imagename", bind(run.image_name, [&](const JsonNode& n) { return reader.non_empty_text(n); })},
     };
     return reader.object(node, handlers, ops_only_run_fields);
-}
-
-std::string display_name(const std::filesystem::path& file)
-{
-    return file.string();
 }
 
 } // namespace
 
 Result<Config> parse_config(std::string_view text, const std::filesystem::path& file)
 {
-    auto document = JsonDocument::parse(text, display_name(file));
+    auto document = JsonDocument::parse(text, file.string());
     if (!document)
         return fail(document.error());
     Config config;
     config.file = file;
     config.base_dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
-    Reader reader(config, display_name(file));
+    Reader reader(config, file.string());
 
-    auto set_text = [&](std::optional<std::string>& target) {
-        return [&reader, &target](const JsonNode& n) -> Status {
-            auto value = reader.non_empty_text(n);
-            if (!value)
-                return fail(value.error());
-            target = *value;
-            return {};
-        };
+    auto non_empty_text = [&](const JsonNode& n) { return reader.non_empty_text(n); };
+    auto non_empty_texts = [&](const JsonNode& n) { return reader.each(n, "an array of strings", non_empty_text); };
+    auto flag = [&](const JsonNode& n) { return reader.flag(n); };
+    auto size = [&](const JsonNode& n) {
+        return reader.typed<settings::MemorySize>(n, "a size like \"128M\"", settings::parse_memory_size);
     };
-    auto set_texts = [&](std::vector<std::string>& target) {
-        return [&reader, &target](const JsonNode& n) -> Status {
-            auto value = reader.texts(n);
+    auto checked_map = [&](const char* what, auto good) {
+        return [&reader, what, good](const JsonNode& n) -> Result<std::vector<std::pair<std::string, std::string>>> {
+            auto value = reader.text_map(n);
             if (!value)
-                return fail(value.error());
-            target = *value;
-            return {};
+                return value;
+            for (std::size_t i = 0; i < value->size(); i++)
+                if (!good((*value)[i]))
+                    return fail(reader.at(n.member(i), fmt::format(fmt::runtime(what), (*value)[i].second)));
+            return value;
         };
-    };
-    auto set_flag = [&](std::optional<bool>& target) {
-        return [&reader, &target](const JsonNode& n) -> Status {
-            auto value = reader.flag(n);
-            if (!value)
-                return fail(value.error());
-            target = *value;
-            return {};
-        };
-    };
-    auto check_name_servers = [&](const JsonNode& n, const std::vector<std::string>& servers) -> Status {
-        for (std::size_t i = 0; i < servers.size(); i++) {
-            unsigned char address[16];
-            if (inet_pton(AF_INET, servers[i].c_str(), address) != 1 && inet_pton(AF_INET6, servers[i].c_str(), address) != 1)
-                return fail(reader.at(n.is_array() ? n.item(i) : n,
-                                      fmt::format("expected an IP address, got \"{}\"", servers[i])));
-        }
-        return {};
     };
 
     std::map<std::string, Handler> handlers{
-        {"Program", set_text(config.program)},
-        {"Args",
-         [&](const JsonNode& n) -> Status {
-             if (!n.is_array())
-                 return fail(reader.wrong_type(n, "an array of strings"));
-             std::vector<std::string> args; // empty strings are valid arguments
-             for (std::size_t i = 0; i < n.size(); i++) {
-                 auto value = reader.text(n.item(i));
-                 if (!value)
-                     return fail(value.error());
-                 args.push_back(*value);
-             }
-             config.args = args;
-             return {};
-         }},
-        {"Env",
-         [&](const JsonNode& n) -> Status {
-             auto value = reader.text_map(n);
-             if (!value)
-                 return fail(value.error());
-             for (std::size_t i = 0; i < value->size(); i++)
-                 if ((*value)[i].first.empty() || (*value)[i].first.find('=') != std::string::npos)
-                     return fail(reader.at(n.member(i), "a variable name must be non-empty and hold no '='"));
-             config.env = *value;
-             return {};
-         }},
-        {"Files", set_texts(config.files)},
-        {"Dirs", set_texts(config.dirs)},
-        {"MapDirs",
-         [&](const JsonNode& n) -> Status {
-             auto value = reader.text_map(n);
-             if (!value)
-                 return fail(value.error());
-             for (std::size_t i = 0; i < value->size(); i++)
-                 if (!(*value)[i].second.starts_with("/"))
-                     return fail(reader.at(n.member(i), fmt::format("expected an absolute guest path, got \"{}\"",
-                                                                    (*value)[i].second)));
-             config.map_dirs = *value;
-             return {};
-         }},
-        {"NameServers",
-         [&](const JsonNode& n) -> Status {
-             auto value = reader.texts(n);
-             if (!value)
-                 return fail(value.error());
-             if (auto ok = check_name_servers(n, *value); !ok)
-                 return ok;
-             config.name_servers = *value;
-             return {};
-         }},
-        {"NameServer", // older ops: one server
-         [&](const JsonNode& n) -> Status {
-             auto value = reader.non_empty_text(n);
-             if (!value)
-                 return fail(value.error());
-             if (auto ok = check_name_servers(n, {*value}); !ok)
-                 return ok;
-             config.name_servers = {*value};
-             return {};
-         }},
-        {"BaseVolumeSz",
-         [&](const JsonNode& n) -> Status {
-             auto value = reader.size(n);
-             if (!value)
-                 return fail(value.error());
-             config.base_volume_size = *value;
-             return {};
-         }},
-        {"LocalFilesParentDirectory",
-         [&](const JsonNode& n) -> Status {
-             auto value = reader.non_empty_text(n);
-             if (!value)
-                 return fail(value.error());
-             config.base_dir = config.base_dir / *value;
-             return {};
-         }},
+        {"Program", bind(config.program, non_empty_text)},
+        // Empty strings are valid arguments.
+        {"Args", bind(config.args, [&](const JsonNode& n) {
+             return reader.each(n, "an array of strings", [&](const JsonNode& item) { return reader.text(item); });
+         })},
+        {"Env", bind(config.env, checked_map("a variable name must be non-empty and hold no '='", [](const auto& pair) {
+             return !pair.first.empty() && pair.first.find('=') == std::string::npos;
+         }))},
+        {"Files", bind(config.files, non_empty_texts)},
+        {"Dirs", bind(config.dirs, non_empty_texts)},
+        {"MapDirs", bind(config.map_dirs, checked_map("expected an absolute guest path, got \"{}\"",
+                                                      [](const auto& pair) { return pair.second.starts_with("/"); }))},
+        {"NameServers", bind(config.name_servers, [&](const JsonNode& n) {
+             return reader.each(n, "an array of strings", [&](const JsonNode& item) { return ip_address(reader, item); });
+         })},
+        // Older ops: one server.
+        {"NameServer", bind(config.name_servers, [&](const JsonNode& n) -> Result<std::vector<std::string>> {
+             auto server = ip_address(reader, n);
+             return server ? Result<std::vector<std::string>>(std::vector{*server}) : fail(server.error());
+         })},
+        {"BaseVolumeSz", bind(config.base_volume_size, size)},
+        {"LocalFilesParentDirectory", bind(config.base_dir, [&](const JsonNode& n) -> Result<std::filesystem::path> {
+             auto folder = reader.non_empty_text(n);
+             return folder ? Result<std::filesystem::path>(config.base_dir / *folder) : fail(folder.error());
+         })},
         {"RunConfig", [&](const JsonNode& n) { return read_run_config(reader, n, config.run); }},
-        {"Kernel", set_text(config.kernel)},
-        {"ReadOnlyRoot", set_flag(config.readonly_root)},
-        {"Compression",
-         [&](const JsonNode& n) -> Status {
-             auto value = reader.text(n, "\"auto\", \"zstd\", \"lz4\" or \"none\"");
-             if (!value)
-                 return fail(value.error());
-             if (*value != "auto" && *value != "zstd" && *value != "lz4" && *value != "none")
-                 return fail(reader.at(n, fmt::format("expected \"auto\", \"zstd\", \"lz4\" or \"none\", got \"{}\"", *value)));
-             config.compression = *value;
-             return {};
-         }},
-        {"Sysroot", set_text(config.sysroot)},
-        {"Strip", set_flag(config.strip)},
+        {"Kernel", bind(config.kernel, non_empty_text)},
+        {"ReadOnlyRoot", bind(config.readonly_root, flag)},
+        {"Compression", bind(config.compression, [&](const JsonNode& n) {
+             return reader.typed<settings::Compression>(n, "\"auto\", \"zstd\", \"lz4\" or \"none\"",
+                                                        settings::parse_compression);
+         })},
+        {"Sysroot", bind(config.sysroot, non_empty_text)},
+        {"Strip", bind(config.strip, flag)},
     };
-    if (auto read = reader.object(document->root(), handlers, ops_only_fields, descriptive_fields); !read) {
-        auto error = read.error();
-        if (error.message.find(": : ") != std::string::npos) // the root itself: no field path
-            error.message.replace(error.message.find(": : "), 4, ": ");
-        return fail(error);
-    }
+    if (auto read = reader.object(document->root(), handlers, ops_only_fields, descriptive_fields); !read)
+        return fail(read.error());
     return config;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "settings/settings.hpp"
 
 #include <filesystem>
 #include <optional>
@@ -15,11 +16,10 @@
 namespace uk::config {
 
 struct RunSettings {
-    std::optional<std::string> memory;      // "128M"
-    std::optional<unsigned> cpus;
-    std::vector<std::string> ports;         // as -p takes them
-    std::vector<std::string> udp_ports;     // as -p takes them, without /udp
-    std::optional<std::string> accel;       // auto, kvm, tcg (ops's true/false map to auto/tcg)
+    std::optional<settings::MemorySize> memory;
+    std::optional<settings::CpuCount> cpus;
+    std::vector<settings::PortMapping> ports; // Ports, then UDPPorts
+    std::optional<settings::AcceleratorChoice> accel; // ops's true/false mean auto/tcg
     std::optional<bool> verbose;
     std::optional<std::string> image_name;  // ops: RunConfig.Imagename
 };
@@ -35,13 +35,13 @@ struct Config {
     std::vector<std::string> dirs;
     std::vector<std::pair<std::string, std::string>> map_dirs; // host glob -> guest folder
     std::vector<std::string> name_servers;
-    std::optional<std::string> base_volume_size; // the writable root's size, e.g. "64M"
+    std::optional<settings::MemorySize> base_volume_size; // the writable root's size
     RunSettings run;
 
     // uk's own
     std::optional<std::string> kernel;
     std::optional<bool> readonly_root;
-    std::optional<std::string> compression;
+    std::optional<settings::Compression> compression;
     std::optional<std::string> sysroot;
     std::optional<bool> strip;
 

@@ -22,6 +22,10 @@ enum class ErrorKind {
     internal,     // a bug in uk
 };
 
+// "usage", "invalid_input", ...: for records that keep an error for later.
+const char* to_string(ErrorKind kind);
+ErrorKind error_kind_named(const std::string& name); // internal for a name it does not know
+
 struct Error {
     ErrorKind kind;
     // One line: what is wrong, where, and what to do. No trailing period or newline.

@@ -27,6 +27,29 @@ constexpr KindStatus table[] = {
 
 } // namespace
 
+const char* to_string(ErrorKind kind)
+{
+    switch (kind) {
+    case ErrorKind::usage: return "usage";
+    case ErrorKind::invalid_input: return "invalid_input";
+    case ErrorKind::not_found: return "not_found";
+    case ErrorKind::unavailable: return "unavailable";
+    case ErrorKind::io: return "io";
+    case ErrorKind::guest_failed: return "guest_failed";
+    case ErrorKind::interrupted: return "interrupted";
+    case ErrorKind::internal: return "internal";
+    }
+    return "internal";
+}
+
+ErrorKind error_kind_named(const std::string& name)
+{
+    for (const auto& row : table)
+        if (name == to_string(row.kind))
+            return row.kind;
+    return ErrorKind::internal;
+}
+
 int exit_status_of(ErrorKind kind)
 {
     for (const auto& row : table)

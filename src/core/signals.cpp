@@ -1,6 +1,7 @@
 #include "core/signals.hpp"
 
-#include <csignal>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 namespace uk {
 namespace {
@@ -30,6 +31,23 @@ bool stop_requested()
     sigpending(&pending);
     return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1 ||
            sigismember(&pending, SIGHUP) == 1;
+}
+
+StopSignals::StopSignals() : set_(stop_set())
+{
+    ::sigprocmask(SIG_BLOCK, &set_, &previous_);
+    fd_.reset(::signalfd(-1, &set_, SFD_CLOEXEC | SFD_NONBLOCK));
+}
+
+StopSignals::~StopSignals() { ::sigprocmask(SIG_SETMASK, &previous_, nullptr); }
+
+bool StopSignals::take()
+{
+    signalfd_siginfo info{};
+    bool any = false;
+    while (::read(fd_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info))
+        any = true;
+    return any;
 }
 
 } // namespace uk

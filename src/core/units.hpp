@@ -9,12 +9,6 @@
 
 namespace uk {
 
-// "128M", "1G", "512m", "2048" (MiB, as QEMU reads a bare number). Binary units.
-Result<std::uint64_t> parse_memory_mib(const std::string& text);
-
-// "10s", "500ms", "2m", "1.5s", or a bare number of seconds ("10").
-Result<std::chrono::milliseconds> parse_duration(const std::string& text);
-
 // A moment in UTC with strftime's format; ISO 8601 ("2026-11-23T16:18:51Z") by default.
 std::string format_utc(std::time_t when, const char* format = "%Y-%m-%dT%H:%M:%SZ");
 

@@ -7,7 +7,10 @@
 #include "hypervisor/host.hpp"
 #include "image/firmware.hpp"
 #include "instance/store.hpp"
-#include "vm/accelerator.hpp"
+#include "app/accelerator.hpp"
+#include "hypervisor/qemu_backend.hpp"
+#include "state/image_store.hpp"
+#include "vm/kvm.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -46,7 +49,7 @@ Finding examine_qemu(const Host& host, const fs::path& cache)
 
 Finding examine_accelerator(const Host& host, const fs::path& cache)
 {
-    auto kvm = hypervisor::check_kvm(host.kvm_device, host.cpuinfo);
+    auto kvm = vm::check_kvm(host.kvm_device, host.cpuinfo);
     auto device = host.kvm_device.string();
     if (!kvm.usable)
         return flagged(Severity::warning, "accelerator",
@@ -57,7 +60,8 @@ Finding examine_accelerator(const Host& host, const fs::path& cache)
         return flagged(Severity::warning, "accelerator",
                        fmt::format("{} opens, but without QEMU uk cannot tell whether KVM runs its guest", device),
                        "install QEMU (see the qemu line)", {{"accelerator", "unknown"}, {"kvm_device", device}});
-    auto probe = vm::probe_kvm({.qemu = qemu->path, .cache = cache, .kvm_device = host.kvm_device, .cpuinfo = host.cpuinfo});
+    hypervisor::QemuBackend backend(*qemu);
+    auto probe = app::probe_kvm(backend, {.cache = cache, .kvm_device = host.kvm_device, .cpuinfo = host.cpuinfo});
     nlohmann::json details{{"kvm_device", device},
                            {"probe",
                             {{"boots", probe.boots},
@@ -76,7 +80,7 @@ Finding examine_accelerator(const Host& host, const fs::path& cache)
                    fmt::format("TCG emulation, 10-50x slower than KVM: {} opens, but KVM on this host cannot run "
                                "uk's guest: {}",
                                device, probe.reason),
-                   hypervisor::kvm_probe_fix(host.sys_module), details);
+                   vm::kvm_probe_fix(host.sys_module), details);
 }
 
 Finding examine_kernel()
@@ -273,7 +277,7 @@ Report examine(const Host& host)
     report.findings.push_back(examine_accelerator(host, paths ? paths->cache : fs::path()));
     report.findings.push_back(examine_kernel());
     if (paths) {
-        auto images = state::stored_images(paths->images).size();
+        auto images = state::ImageStore(paths->images).list().value_or(std::vector<state::ImageStore::Entry>{}).size();
         report.findings.push_back(
             examine_folder("images", paths->images, fmt::format(" ({} image{})", images, images == 1 ? "" : "s")));
         instance::Store store(paths->instances);

@@ -22,6 +22,9 @@ struct KernelRecord {
     std::uint64_t size = 0;
 };
 
+// Below this much memory uk's kernel and uk-init do not come up (measured: docs/guest.md).
+inline constexpr std::uint64_t minimum_memory_mib = 32;
+
 std::span<const std::byte> kernel_image(); // bzImage
 KernelRecord kernel_record();
 std::span<const std::byte> init_program(); // uk-init, static x86-64 ELF

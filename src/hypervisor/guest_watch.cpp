@@ -43,33 +43,6 @@ std::string qemu_reason(std::string_view qemu_errors)
     return reason;
 }
 
-Error hypervisor_stop_error(const HypervisorStop& stop, Accelerator accelerator, std::string_view qemu_errors,
-                            const std::filesystem::path& console_log)
-{
-    auto reason = qemu_reason(qemu_errors);
-    auto reported = reason.empty() ? std::string() : fmt::format(" and reported \"{}\"", reason);
-    auto log = console_log.string();
-    if (stop.status == "internal-error" && accelerator == Accelerator::kvm)
-        return {ErrorKind::unavailable,
-                fmt::format("KVM on this host cannot run uk's guest: QEMU stopped it{}; run with --accel tcg, and see "
-                            "'uk doctor'",
-                            reported)};
-    if (stop.status == "internal-error")
-        return {ErrorKind::guest_failed,
-                fmt::format("QEMU stopped the guest with an internal error{}; console log: {}", reported, log)};
-    if (stop.status == "guest-panicked")
-        return {ErrorKind::guest_failed,
-                fmt::format("the guest kernel panicked and QEMU stopped it; console log: {}", log)};
-    if (stop.status == "io-error")
-        return {ErrorKind::guest_failed,
-                fmt::format("QEMU stopped the guest after a disk I/O error{}; console log: {}", reported, log)};
-    if (stop.status == "paused")
-        return {ErrorKind::guest_failed,
-                "the VM was paused by a QMP \"stop\" that uk did not send, so uk ended it"};
-    return {ErrorKind::guest_failed,
-            fmt::format("QEMU stopped the guest ({}){}; console log: {}", stop.status, reported, log)};
-}
-
 Result<GuestWatch> GuestWatch::create()
 {
     int ends[2];
@@ -86,6 +59,15 @@ Result<GuestWatch> GuestWatch::create()
 GuestWatch::GuestWatch(UniqueFd own_end, UniqueFd qemu_end)
     : own_end_(std::move(own_end)), qemu_end_(std::move(qemu_end))
 {
+}
+
+bool GuestWatch::send_command(std::string_view command)
+{
+    if (closed_)
+        return false;
+    std::string line = fmt::format(R"({{"execute":"{}"}})", command) + "\n";
+    return ::send(own_end_.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT) ==
+           static_cast<ssize_t>(line.size());
 }
 
 void GuestWatch::send(std::string_view command)
@@ -109,7 +91,10 @@ void GuestWatch::handle(std::string_view line)
             send(R"({"execute":"query-status","id":"status"})");
         return;
     }
-    if (message.value("id", std::string()) != "status" || !message.contains("return"))
+    auto id = message.value("id", std::string());
+    if (id == "capabilities" && message.contains("return"))
+        answered_ = true;
+    if (id != "status" || !message.contains("return"))
         return;
     const auto& state = message["return"];
     if (!state.is_object() || state.value("running", true))

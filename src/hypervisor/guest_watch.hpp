@@ -8,9 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/unique_fd.hpp"
-#include "hypervisor/qemu_command.hpp"
 
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,12 +29,6 @@ bool is_hypervisor_stop(std::string_view status);
 // What QEMU said about its trouble, from what it wrote on stderr: the first line, without
 // the "qemu-system-x86_64: " prefix, plus "(emulation failure)" when KVM said so.
 std::string qemu_reason(std::string_view qemu_errors);
-
-// The one-line error for a guest QEMU stopped: an accelerator that cannot run the guest
-// is the host's problem (ErrorKind::unavailable, with the fix); a panic or a disk error
-// is the guest's (ErrorKind::guest_failed, pointing at the console log).
-Error hypervisor_stop_error(const HypervisorStop& stop, Accelerator accelerator, std::string_view qemu_errors,
-                            const std::filesystem::path& console_log);
 
 // A QMP connection over a socket pair whose other end QEMU inherits at start
 // (qemu_command.hpp: QemuConfig::watch_fd): nobody else can take it, it exists before
@@ -59,6 +51,12 @@ public:
     std::optional<HypervisorStop> on_readable();
     // QEMU closed its end: it has exited.
     bool closed() const { return closed_; }
+    // QEMU answered the capabilities: its main loop runs, so it has finished starting
+    // (devices created, published ports bound).
+    bool answered() const { return answered_; }
+    // Sends a command without arguments ("system_powerdown"); its answer is not waited for.
+    // False when QEMU is gone.
+    bool send_command(std::string_view command);
 
 private:
     GuestWatch(UniqueFd own_end, UniqueFd qemu_end);
@@ -70,6 +68,7 @@ private:
     std::string partial_;
     std::optional<HypervisorStop> stop_;
     bool closed_ = false;
+    bool answered_ = false;
 };
 
 } // namespace uk::hypervisor

@@ -87,21 +87,11 @@ std::string refusal(const char* call, int error)
 
 } // namespace
 
-std::vector<PortForward> tcp_forwards(const Network& network)
-{
-    std::vector<PortForward> tcp;
-    if (const auto* user = std::get_if<UserNetwork>(&network))
-        for (const auto& forward : user->forwards)
-            if (forward.protocol == Protocol::tcp)
-                tcp.push_back(forward);
-    return tcp;
-}
-
-Result<std::size_t> widen_listen_backlogs(int pid, const std::vector<PortForward>& forwards)
+Result<std::size_t> widen_listen_backlogs(int pid, const std::vector<settings::PortMapping>& forwards)
 {
     std::set<unsigned> ports;
     for (const auto& forward : forwards)
-        if (forward.protocol == Protocol::tcp)
+        if (forward.protocol == settings::Protocol::tcp)
             ports.insert(forward.host_port);
     if (ports.empty())
         return 0;
@@ -129,7 +119,7 @@ Result<std::size_t> widen_listen_backlogs(int pid, const std::vector<PortForward
     return widened;
 }
 
-bool widen_listen_backlogs_and_say(int pid, const std::vector<PortForward>& forwards)
+bool widen_listen_backlogs_and_say(int pid, const std::vector<settings::PortMapping>& forwards)
 {
     auto widened = widen_listen_backlogs(pid, forwards);
     if (!widened) {

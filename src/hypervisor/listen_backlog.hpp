@@ -15,17 +15,14 @@
 
 namespace uk::hypervisor {
 
-// The published TCP ports of `network`: those that get a listening socket in QEMU.
-std::vector<PortForward> tcp_forwards(const Network& network);
-
 // Gives every socket that process `pid` listens on at one of `forwards`' host ports the
 // full backlog (net.core.somaxconn). Returns how many it found: fewer than forwards.size()
 // while QEMU is still starting. An error when the kernel refuses (Linux before 5.6, or a
 // ptrace policy that forbids it).
-Result<std::size_t> widen_listen_backlogs(int pid, const std::vector<PortForward>& forwards);
+Result<std::size_t> widen_listen_backlogs(int pid, const std::vector<settings::PortMapping>& forwards);
 
 // widen_listen_backlogs, and a -v line saying how it went once it is settled. True when
 // nothing is left to do: every port widened, or the kernel refused.
-bool widen_listen_backlogs_and_say(int pid, const std::vector<PortForward>& forwards);
+bool widen_listen_backlogs_and_say(int pid, const std::vector<settings::PortMapping>& forwards);
 
 } // namespace uk::hypervisor

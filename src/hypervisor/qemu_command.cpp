@@ -6,10 +6,10 @@
 namespace uk::hypervisor {
 namespace {
 
-std::string forward_rule(const PortForward& f)
+std::string forward_rule(const settings::PortMapping& f)
 {
     // hostfwd=[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport
-    return std::string(f.protocol == Protocol::tcp ? "tcp" : "udp") + ":" + f.host_address + ":" +
+    return std::string(f.protocol == settings::Protocol::tcp ? "tcp" : "udp") + ":" + f.host_address + ":" +
            std::to_string(f.host_port) + "-:" + std::to_string(f.guest_port);
 }
 
@@ -76,7 +76,7 @@ std::vector<std::string> qemu_argv(const QemuConfig& c)
     std::string netdev;
     if (const auto* user = std::get_if<UserNetwork>(&c.network)) {
         netdev = "user,id=net0";
-        for (const auto& f : user->forwards)
+        for (const auto& f : user->ports)
             netdev += ",hostfwd=" + forward_rule(f);
     } else if (const auto* tap = std::get_if<TapNetwork>(&c.network)) {
         // script=no: the tap is configured already; uk never runs QEMU's ifup scripts.

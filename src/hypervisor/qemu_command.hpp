@@ -2,6 +2,8 @@
 // I/O, so every option is checked by golden-argv unit tests.
 #pragma once
 
+#include "vm/spec.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -16,50 +18,15 @@ enum class Machine {
     q35,     // PCI(e), what firmware boot and most clouds look like
 };
 
-enum class Accelerator { kvm, tcg };
-
-enum class Protocol { tcp, udp };
-
-struct PortForward {
-    Protocol protocol = Protocol::tcp;
-    std::string host_address = "127.0.0.1";
-    std::uint16_t host_port = 0;
-    std::uint16_t guest_port = 0;
-};
-
-// QEMU's own NAT (slirp): no privileges, ports published with hostfwd.
-struct UserNetwork {
-    std::vector<PortForward> forwards;
-};
-// An existing tap device, opened by QEMU.
-struct TapNetwork {
-    std::string device;
-};
-// A tap on a host bridge, created by qemu-bridge-helper.
-struct BridgeNetwork {
-    std::string bridge;
-    std::filesystem::path helper;
-};
-struct NoNetwork {};
-using Network = std::variant<UserNetwork, TapNetwork, BridgeNetwork, NoNetwork>;
-
-// How the disk is attached: virtio-blk (uk's default), virtio-scsi (GCP's), or NVMe (AWS
-// Nitro's and GCP's newer machines). microvm has virtio-blk only.
-enum class DiskBus { virtio, scsi, nvme };
-
-struct Drive {
-    std::filesystem::path file;
-    bool read_only = false;
-    std::string format = "raw"; // raw, qcow2, vmdk, vpc
-    DiskBus bus = DiskBus::virtio;
-    bool snapshot = false;      // writes go to a temporary overlay, never to the file
-};
-
-// UEFI firmware in flash: the read-only code and this VM's own copy of the variables.
-struct UefiFirmware {
-    std::filesystem::path code;
-    std::filesystem::path variables;
-};
+using vm::Accelerator;
+using vm::BridgeNetwork;
+using vm::DiskBus;
+using vm::Network;
+using vm::NoNetwork;
+using vm::TapNetwork;
+using vm::UefiFirmware;
+using vm::UserNetwork;
+using Drive = vm::Disk;
 
 struct QemuConfig {
     std::filesystem::path binary = "qemu-system-x86_64";

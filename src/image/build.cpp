@@ -100,19 +100,6 @@ std::string default_image_name(const std::filesystem::path& program)
     return name.empty() ? "image" : name;
 }
 
-Status check_image_name(const std::string& name)
-{
-    bool ok = !name.empty() && name.size() <= 64 && std::isalnum(static_cast<unsigned char>(name.front()));
-    for (char c : name)
-        ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-');
-    if (!ok)
-        return fail(ErrorKind::usage,
-                    "image name \"{}\" is not valid: use 1 to 64 lower-case letters, digits, '.', '_' or '-', "
-                    "starting with a letter or digit",
-                    name);
-    return {};
-}
-
 Result<ImagePlan> plan_image(const BuildRequest& request)
 {
     ImagePlan plan;

@@ -82,7 +82,5 @@ Result<BuildResult> build_image(const BuildRequest& request);
 // letters, digits, '-', '_' and '.' replaced by '-'.
 std::string default_image_name(const std::filesystem::path& program);
 
-// Names of images in the store: 1 to 64 of [a-z0-9._-], starting with a letter or digit.
-Status check_image_name(const std::string& name);
 
 } // namespace uk::image

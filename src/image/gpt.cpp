@@ -2,9 +2,11 @@
 
 #include "core/files.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <string_view>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -34,15 +36,12 @@ std::uint32_t crc32_of(const std::uint8_t* data, std::size_t size)
     return static_cast<std::uint32_t>(crc32(0L, data, static_cast<uInt>(size)));
 }
 
+// One hex digit's value, or -1.
 int hex_value(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    constexpr std::string_view digits = "0123456789abcdef";
+    auto at = digits.find(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    return at == std::string_view::npos ? -1 : static_cast<int>(at);
 }
 
 // The first three fields of a GUID are stored little-endian.

@@ -203,30 +203,6 @@ Compression resolve_compression(Compression compression, std::uint64_t raw_bytes
     return raw_bytes < large_root ? Compression::zstd : Compression::lz4;
 }
 
-std::string to_string(Compression compression)
-{
-    switch (compression) {
-    case Compression::automatic: return "auto";
-    case Compression::zstd: return "zstd";
-    case Compression::lz4: return "lz4";
-    case Compression::none: return "none";
-    }
-    return "?";
-}
-
-Result<Compression> parse_compression(const std::string& name)
-{
-    if (name == "auto")
-        return Compression::automatic;
-    if (name == "zstd")
-        return Compression::zstd;
-    if (name == "lz4")
-        return Compression::lz4;
-    if (name == "none")
-        return Compression::none;
-    return fail(ErrorKind::usage, "unknown compression \"{}\": use auto, zstd, lz4 or none", name);
-}
-
 Result<std::uint64_t> write_squashfs(const FileTree& tree, const SquashfsOptions& options, int fd,
                                      std::uint64_t offset)
 {

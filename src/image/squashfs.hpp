@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "image/file_tree.hpp"
+#include "settings/settings.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -14,13 +15,10 @@ namespace uk::image {
 // How the root's file data is stored. zstd: smallest; lz4: fastest to decompress of the
 // two; none: no decompression at all in the guest (metadata stays lz4-compressed); auto:
 // zstd for small roots, lz4 for large ones (docs/performance.md has the measurements).
-enum class Compression { automatic, zstd, lz4, none };
+using settings::Compression;
 
 // What auto means for a root of this many bytes before compression.
 Compression resolve_compression(Compression compression, std::uint64_t raw_bytes);
-
-std::string to_string(Compression compression);
-Result<Compression> parse_compression(const std::string& name);
 
 struct SquashfsOptions {
     Compression compression = Compression::zstd;

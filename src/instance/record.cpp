@@ -2,7 +2,7 @@
 
 #include "core/files.hpp"
 #include "core/units.hpp"
-#include "hypervisor/runner.hpp"
+#include "guest/console_protocol.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -69,15 +69,19 @@ std::optional<int> exit_status_in_log(const std::filesystem::path& console_log)
     for (std::string line; std::getline(in, line);) {
         if (!line.empty() && line.back() == '\r')
             line.pop_back();
-        if (auto found = hypervisor::parse_exit_status_line(line))
-            status = found;
+        if (auto found = guest::find_exit_status_line(line))
+            status = found->status;
     }
     return status;
 }
 
 Status write_failure(const Files& files, const Failure& failure)
 {
-    auto text = nlohmann::json{{"run_state", failure.run_state}, {"reason", failure.reason}}.dump(2) + "\n";
+    auto text = nlohmann::json{{"run_state", failure.run_state},
+                               {"kind", to_string(failure.error.kind)},
+                               {"reason", failure.error.message}}
+                    .dump(2) +
+                "\n";
     return write_file_atomically(files.failure(), as_bytes(text));
 }
 
@@ -88,8 +92,9 @@ std::optional<Failure> read_failure(const Files& files)
         return std::nullopt;
     auto json = nlohmann::json::parse(*text, nullptr, false);
     if (!json.is_object() || !json.contains("reason") || !json["reason"].is_string())
-        return Failure{"unknown", "the instance failed (its failure record is damaged)"};
-    return Failure{json.value("run_state", std::string("unknown")), json["reason"].get<std::string>()};
+        return Failure{"unknown", {ErrorKind::guest_failed, "the instance failed (its failure record is damaged)"}};
+    return Failure{json.value("run_state", std::string("unknown")),
+                   {error_kind_named(json.value("kind", std::string("guest_failed"))), json["reason"].get<std::string>()}};
 }
 
 InstanceStatus status_of(const Record& record, const Files& files)
@@ -97,7 +102,7 @@ InstanceStatus status_of(const Record& record, const Files& files)
     if (qemu_alive(record.qemu_pid, files))
         return {State::running, std::nullopt, {}};
     if (auto failure = read_failure(files))
-        return {State::failed, std::nullopt, failure->reason};
+        return {State::failed, std::nullopt, failure->error.message};
     auto exit_status = exit_status_in_log(files.console_log());
     if (record.stop_requested)
         return {State::stopped, exit_status, {}};

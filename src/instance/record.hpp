@@ -46,16 +46,16 @@ struct Files {
     std::filesystem::path console_log() const { return folder / "console.log"; }
     std::filesystem::path qemu_log() const { return folder / "qemu.log"; }
     std::filesystem::path qmp_socket() const { return folder / "qmp.sock"; }
-    std::filesystem::path launch() const { return folder / "launch.json"; }   // how its monitor starts QEMU
+    std::filesystem::path vm_spec() const { return folder / "vm.json"; }      // what its monitor starts
     std::filesystem::path monitor_log() const { return folder / "monitor.log"; }
     std::filesystem::path failure() const { return folder / "failure.json"; } // written when it failed
 };
 
-// Records why QEMU's guest failed (State::failed): the QMP run state and the one-line
-// error a run would have printed.
+// Why an instance's guest failed (State::failed): the hypervisor's run state and the
+// one-line error an attached run would have printed, with its kind (so its status).
 struct Failure {
-    std::string run_state; // QMP's, e.g. "internal-error"
-    std::string reason;
+    std::string run_state; // e.g. "internal-error"
+    Error error;
 };
 Status write_failure(const Files& files, const Failure& failure);
 std::optional<Failure> read_failure(const Files& files);

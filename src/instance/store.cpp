@@ -1,6 +1,7 @@
 #include "instance/store.hpp"
 
 #include "core/files.hpp"
+#include "state/names.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -9,19 +10,7 @@
 
 namespace uk::instance {
 
-Status check_instance_name(const std::string& name)
-{
-    bool valid = !name.empty() && name.size() <= 64 && std::isalnum(static_cast<unsigned char>(name[0])) &&
-                 std::all_of(name.begin(), name.end(), [](char c) {
-                     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-                 });
-    if (!valid)
-        return fail(ErrorKind::usage,
-                    "instance name \"{}\" is not valid: use 1 to 64 lower-case letters, digits, '.', '_' or '-', "
-                    "starting with a letter or digit",
-                    name);
-    return {};
-}
+Status check_instance_name(const std::string& name) { return state::check_name("instance", name); }
 
 bool Store::exists(const std::string& name) const
 {

@@ -36,17 +36,6 @@ Result<Paths> resolve_paths(const Environment& environment)
     return Paths{*data / "uk" / "images", *state / "uk" / "instances", *cache / "uk"};
 }
 
-std::vector<std::filesystem::path> stored_images(const std::filesystem::path& images_folder)
-{
-    std::vector<std::filesystem::path> files;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(images_folder, ec))
-        if (entry.path().extension() == ".img")
-            files.push_back(entry.path());
-    std::sort(files.begin(), files.end());
-    return files;
-}
-
 Status ensure_directory(const std::filesystem::path& folder)
 {
     std::error_code ec;

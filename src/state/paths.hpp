@@ -26,9 +26,6 @@ Environment process_environment();
 
 Result<Paths> resolve_paths(const Environment& environment);
 
-// The image files (NAME.img) in the image store's folder, sorted; none when it is missing.
-std::vector<std::filesystem::path> stored_images(const std::filesystem::path& images_folder);
-
 // Creates a folder and its parents, with an error that names it.
 Status ensure_directory(const std::filesystem::path& folder);
 

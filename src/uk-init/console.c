@@ -1,8 +1,10 @@
 #include "console.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -32,6 +34,18 @@ void console_say(const char *format, ...)
         n = (int)sizeof line - 2;
     line[n++] = '\n';
     (void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
+int failed(char *error, size_t size, const char *format, ...)
+{
+    int saved = errno;
+    char what[300];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(what, sizeof what, format, args);
+    va_end(args);
+    snprintf(error, size, "%s: %s", what, strerror(saved));
+    return -1;
 }
 
 void console_drain(void)

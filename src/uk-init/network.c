@@ -1,3 +1,4 @@
+#include "console.h"
 #include "network.h"
 
 #include <arpa/inet.h>
@@ -22,18 +23,6 @@ struct net_config {
     char gateway[64];
     char dns[256];
 };
-
-static int failed(char *error, size_t size, const char *format, ...)
-{
-    int saved = errno;
-    char what[256];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(what, sizeof what, format, args);
-    va_end(args);
-    snprintf(error, size, "%s: %s", what, strerror(saved));
-    return -1;
-}
 
 static void copy_value(const char *word, const char *key, char *out, size_t size)
 {

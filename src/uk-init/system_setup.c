@@ -1,3 +1,4 @@
+#include "console.h"
 #include "system_setup.h"
 
 #include <errno.h>
@@ -11,18 +12,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int failed(char *error, size_t size, const char *format, ...)
-{
-    int saved = errno;
-    char what[300];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(what, sizeof what, format, args);
-    va_end(args);
-    snprintf(error, size, "%s: %s", what, strerror(saved));
-    return -1;
-}
 
 /* mkdir -p; existing folders are fine. */
 static int make_dirs(const char *path, mode_t mode)

@@ -52,12 +52,12 @@ TEST_CASE("usage mistakes: one line, status 2", "[e2e]")
     check_one_error_line(uk.run({"run", UK_TEST_PROBE, "--mem", "16M"}), 2,
                          "--mem 16M is below the 32M that uk's kernel needs to boot: give --mem 32M or more");
     check_one_error_line(uk.run({"run", UK_TEST_PROBE, "--mem", "lots"}), 2,
-                         "--mem \"lots\" is not a memory size: expected a number with K, M or G, like \"128M\"");
+                         "--mem: expected a size like \"128M\" or \"1G\", got \"lots\"");
     check_one_error_line(uk.run({"run", UK_TEST_PROBE, "-p", "http"}), 2,
                          "-p http: \"http\" is not a port from 1 to 65535; expected [IP:]HOST[:GUEST][/tcp|/udp], "
-                         "e.g. -p 8080 or -p 8080:80");
+                         "e.g. 8080 or 8080:80");
     check_one_error_line(uk.run({"run", UK_TEST_PROBE, "--accel", "hvf"}), 2,
-                         "unknown accelerator \"hvf\": use auto, kvm or tcg");
+                         "--accel: expected \"auto\", \"kvm\" or \"tcg\", got \"hvf\"");
     check_one_error_line(uk.run({"build", UK_TEST_PROBE, "-n", "Bad Name"}), 2,
                          "image name \"Bad Name\" is not valid: use 1 to 64 lower-case letters, digits, '.', '_' or "
                          "'-', starting with a letter or digit");

@@ -230,7 +230,7 @@ TEST_CASE("uk instance stop kills a program that ignores SIGTERM after --timeout
     auto bad = uk.run({"instance", "stop", "stubborn", "--timeout", "soon"});
     CHECK(bad.status == 2);
     CHECK(bad.error_lines() == std::vector<std::string>{
-                                   "uk: error: --timeout \"soon\" is not a duration: expected e.g. 10s, 500ms or 2m"});
+                                   "uk: error: --timeout: expected a duration like 10s, 500ms or 2m, got \"soon\""});
 }
 
 TEST_CASE("uk build --json and --list --json carry the documented fields", "[e2e]")

@@ -42,7 +42,8 @@ TEST_CASE("config: each mistake has its own message, with line, column and field
          "uk.json:1:26: MapDirs.assets/*: expected an absolute guest path, got \"assets\""},
         {"{\"NameServers\": [\"8.8.8.8\", \"dns.google\"]}",
          "uk.json:1:29: NameServers[1]: expected an IP address, got \"dns.google\""},
-        {"{\"BaseVolumeSz\": \"big\"}", "uk.json:1:18: BaseVolumeSz: expected a size like \"128M\", got \"big\""},
+        {"{\"BaseVolumeSz\": \"big\"}",
+         "uk.json:1:18: BaseVolumeSz: expected a size like \"128M\" or \"1G\", got \"big\""},
         {"{\"ReadOnlyRoot\": \"yes\"}", "uk.json:1:18: ReadOnlyRoot: expected true or false, got a string"},
         {"{\"Compression\": \"xz\"}",
          "uk.json:1:17: Compression: expected \"auto\", \"zstd\", \"lz4\" or \"none\", got \"xz\""},
@@ -52,7 +53,8 @@ TEST_CASE("config: each mistake has its own message, with line, column and field
         {"{\"RunConfig\": {\"CPUs\": 0}}", "uk.json:1:24: RunConfig.CPUs: expected 1 to 64 CPUs, got 0"},
         {"{\"RunConfig\": {\"Ports\": \"8080\"}}", "uk.json:1:25: RunConfig.Ports: expected an array of ports, got a string"},
         {"{\"RunConfig\": {\"Ports\": [\"8080\", \"http\"]}}",
-         "uk.json:1:34: RunConfig.Ports[1]: expected a port like \"8080\" or \"127.0.0.1:8080:80\", got \"http\""},
+         "uk.json:1:34: RunConfig.Ports[1]: \"http\" is not a port from 1 to 65535; expected "
+         "[IP:]HOST[:GUEST][/tcp|/udp], e.g. 8080 or 8080:80"},
         {"{\"RunConfig\": {\"UDPPorts\": [true]}}",
          "uk.json:1:29: RunConfig.UDPPorts[0]: expected a port like \"8080\" or \"8080:80\", got a boolean"},
         {"{\"RunConfig\": {\"Accel\": \"hvf\"}}",
@@ -107,12 +109,14 @@ TEST_CASE("config: an ops config.json is read as it is, ops-only settings are wa
     CHECK(config->env == std::vector<std::pair<std::string, std::string>>{{"NODE_ENV", "production"}});
     CHECK(config->map_dirs == std::vector<std::pair<std::string, std::string>>{{"assets/*", "/assets"}});
     CHECK(config->name_servers == std::vector<std::string>{"1.1.1.1"});
-    CHECK(config->base_volume_size == "64m");
-    CHECK(config->run.memory == "2G");
-    CHECK(config->run.cpus == 2u);
-    CHECK(config->run.ports == std::vector<std::string>{"8083", "8084"});
-    CHECK(config->run.udp_ports == std::vector<std::string>{"5000"});
-    CHECK(config->run.accel == "auto");
+    CHECK(config->base_volume_size->mib == 64);
+    CHECK(config->run.memory->mib == 2048);
+    CHECK(config->run.cpus->value == 2u);
+    REQUIRE(config->run.ports.size() == 3);
+    CHECK(config->run.ports[0].to_string() == "127.0.0.1:8083->8083/tcp");
+    CHECK(config->run.ports[1].to_string() == "127.0.0.1:8084->8084/tcp");
+    CHECK(config->run.ports[2].to_string() == "127.0.0.1:5000->5000/udp");
+    CHECK(config->run.accel == uk::settings::AcceleratorChoice::automatic);
     CHECK(config->run.verbose == false);
     CHECK(config->run.image_name == "hi");
     // Set ops-only fields are named, once each, with their position; empty ones are not.
@@ -133,11 +137,13 @@ TEST_CASE("config: uk's own fields", "[unit][config]")
     CHECK(config->base_dir == "app");
     CHECK(config->kernel == "vmlinuz");
     CHECK(config->readonly_root == true);
-    CHECK(config->compression == "lz4");
+    CHECK(config->compression == uk::settings::Compression::lz4);
     CHECK(config->sysroot == "/srv/root");
     CHECK(config->strip == true);
-    CHECK(config->run.accel == "tcg");
-    CHECK(config->run.ports == std::vector<std::string>{"8080", "127.0.0.1:9000:90"});
+    CHECK(config->run.accel == uk::settings::AcceleratorChoice::tcg);
+    REQUIRE(config->run.ports.size() == 2);
+    CHECK(config->run.ports[0].to_string() == "127.0.0.1:8080->8080/tcp");
+    CHECK(config->run.ports[1].to_string() == "127.0.0.1:9000->90/tcp");
     CHECK(config->warnings.empty());
 }
 

@@ -1,6 +1,5 @@
 // The KVM probe against support/fake-qemu, which behaves like QEMU on hosts whose KVM
 // cannot run uk's guest (docs/decisions.md, "Accelerator"), and the decision it feeds.
-#include "hypervisor/host.hpp"
 #include "hypervisor/kvm_probe.hpp"
 #include "support/environment.hpp"
 #include "support/temp_dir.hpp"
@@ -91,87 +90,3 @@ TEST_CASE("kvm probe: the probe boots uk's kernel under KVM with the run's machi
     CHECK(argv.find("root=/dev/vda") != std::string::npos);
 }
 
-TEST_CASE("kvm probe: the answer is kept per host boot, QEMU, kernel, /dev/kvm and machine", "[unit][hypervisor]")
-{
-    uk::test::TempDir dir;
-    auto boot_id = dir / "boot_id";
-    std::ofstream(boot_id) << "1111\n";
-    std::ofstream(dir / "kvm") << "";
-    auto request = fake_request(dir);
-    auto cache = dir / "cache" / "kvm-probe.json";
-    auto key = kvm_probe_key(request, dir / "kvm", boot_id);
-    CHECK_FALSE(cached_kvm_probe(cache, key));
-
-    keep_kvm_probe(cache, key, {.boots = false, .reason = "QEMU reported \"x\"", .took = 120ms});
-    auto kept = cached_kvm_probe(cache, key);
-    REQUIRE(kept);
-    CHECK_FALSE(kept->boots);
-    CHECK(kept->reason == "QEMU reported \"x\"");
-    CHECK(kept->took == 120ms);
-    CHECK(kept->cached);
-
-    auto other_kernel = request;
-    other_kernel.guest.kernel_sha256 = "def";
-    CHECK_FALSE(cached_kvm_probe(cache, kvm_probe_key(other_kernel, dir / "kvm", boot_id)));
-    auto other_machine = request;
-    other_machine.machine = Machine::q35;
-    CHECK(kvm_probe_key(other_machine, dir / "kvm", boot_id) != key);
-    CHECK(kvm_probe_key(request, dir / "other-kvm", boot_id) != key);
-
-    // After a reboot the old answers go.
-    std::ofstream(boot_id) << "2222\n";
-    auto rebooted = kvm_probe_key(request, dir / "kvm", boot_id);
-    CHECK_FALSE(cached_kvm_probe(cache, rebooted));
-    keep_kvm_probe(cache, rebooted, {.boots = true});
-    CHECK(cached_kvm_probe(cache, rebooted));
-    CHECK_FALSE(cached_kvm_probe(cache, key));
-}
-
-TEST_CASE("accelerator: the decision table, with /dev/kvm opening and the probe passing or failing", "[unit][hypervisor]")
-{
-    uk::test::TempDir dir;
-    auto kvm = dir / "kvm"; // a plain file opens read-write, as a /dev/kvm does
-    std::ofstream(kvm) << "";
-    auto cpuinfo = dir / "cpuinfo";
-    std::ofstream(cpuinfo) << "flags\t\t: fpu vmx\n";
-    int probes = 0;
-    auto booting = [&] { probes++; return KvmProbe{.boots = true}; };
-    auto failing = [&] {
-        probes++;
-        return KvmProbe{.boots = false, .reason = "QEMU reported \"error: failed to set MSR 0x10a to 0x69\""};
-    };
-
-    auto kvm_works = choose_accelerator(AcceleratorChoice::automatic, booting, kvm, cpuinfo);
-    REQUIRE(kvm_works);
-    CHECK(kvm_works->accelerator == Accelerator::kvm);
-    CHECK(kvm_works->warning.empty());
-
-    auto falls_back = choose_accelerator(AcceleratorChoice::automatic, failing, kvm, cpuinfo);
-    REQUIRE(falls_back);
-    CHECK(falls_back->accelerator == Accelerator::tcg);
-    CHECK(falls_back->warning == "KVM on this host cannot run uk's guest: QEMU reported \"error: failed to set MSR "
-                                 "0x10a to 0x69\"; using TCG emulation, 10-50x slower ('uk doctor' says more)");
-
-    auto refused = choose_accelerator(AcceleratorChoice::kvm, failing, kvm, cpuinfo);
-    REQUIRE_FALSE(refused);
-    CHECK(refused.error().kind == uk::ErrorKind::unavailable);
-    CHECK(refused.error().message == "--accel kvm: KVM on this host cannot run uk's guest: QEMU reported \"error: "
-                                     "failed to set MSR 0x10a to 0x69\"; use --accel tcg or auto, and see 'uk doctor'");
-    CHECK(choose_accelerator(AcceleratorChoice::kvm, booting, kvm, cpuinfo)->accelerator == Accelerator::kvm);
-    CHECK(probes == 4);
-
-    // No probe when the user asks for TCG or when /dev/kvm does not open.
-    CHECK(choose_accelerator(AcceleratorChoice::tcg, failing, kvm, cpuinfo)->accelerator == Accelerator::tcg);
-    CHECK(choose_accelerator(AcceleratorChoice::automatic, booting, dir / "missing", cpuinfo)->accelerator ==
-          Accelerator::tcg);
-    CHECK(probes == 4);
-}
-
-TEST_CASE("accelerator: the fix for a KVM that opens but cannot boot says PVM when the host is one", "[unit][hypervisor]")
-{
-    uk::test::TempDir dir;
-    std::filesystem::create_directories(dir / "module" / "kvm");
-    CHECK(kvm_probe_fix(dir / "module").starts_with("turn on nested virtualisation"));
-    std::filesystem::create_directories(dir / "module" / "kvm_pvm");
-    CHECK(kvm_probe_fix(dir / "module").starts_with("this host offers KVM only to PVM guests"));
-}

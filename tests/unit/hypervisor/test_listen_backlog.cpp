@@ -46,9 +46,9 @@ private:
     int pid_ = -1;
 };
 
-PortForward tcp_forward(std::uint16_t port)
+uk::settings::PortMapping tcp_forward(std::uint16_t port)
 {
-    return PortForward{.protocol = Protocol::tcp, .host_address = "127.0.0.1", .host_port = port, .guest_port = 80};
+    return uk::settings::PortMapping{.protocol = uk::settings::Protocol::tcp, .host_address = "127.0.0.1", .host_port = port, .guest_port = 80};
 }
 
 // How many connections wait in the accept queue of the listener on `port`: for a
@@ -119,7 +119,7 @@ TEST_CASE("listen backlog: nothing to widen before QEMU listens, or for UDP", "[
     CHECK(*none == 0);
 
     auto udp = tcp_forward(8053);
-    udp.protocol = Protocol::udp;
+    udp.protocol = uk::settings::Protocol::udp;
     auto ignored = widen_listen_backlogs(holder.pid(), {udp});
     REQUIRE(ignored);
     CHECK(*ignored == 0);
@@ -128,11 +128,11 @@ TEST_CASE("listen backlog: nothing to widen before QEMU listens, or for UDP", "[
 TEST_CASE("listen backlog: only user networking's TCP ports have listening sockets", "[unit][hypervisor]")
 {
     auto udp = tcp_forward(5353);
-    udp.protocol = Protocol::udp;
-    auto forwards = tcp_forwards(UserNetwork{{tcp_forward(8080), udp, tcp_forward(8443)}});
+    udp.protocol = uk::settings::Protocol::udp;
+    auto forwards = uk::vm::tcp_ports(UserNetwork{{tcp_forward(8080), udp, tcp_forward(8443)}});
     REQUIRE(forwards.size() == 2);
     CHECK(forwards[0].host_port == 8080);
     CHECK(forwards[1].host_port == 8443);
-    CHECK(tcp_forwards(TapNetwork{"tap0"}).empty());
-    CHECK(tcp_forwards(NoNetwork{}).empty());
+    CHECK(uk::vm::tcp_ports(TapNetwork{"tap0"}).empty());
+    CHECK(uk::vm::tcp_ports(NoNetwork{}).empty());
 }

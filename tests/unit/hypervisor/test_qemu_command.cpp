@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 using namespace uk::hypervisor;
+using uk::settings::Protocol;
 
 namespace {
 

@@ -1,0 +1,117 @@
+#include "app/build.hpp"
+
+#include "core/files.hpp"
+#include "core/log.hpp"
+#include "core/process.hpp"
+#include "core/signals.hpp"
+#include "guest/embedded.hpp"
+#include "state/names.hpp"
+#include "state/paths.hpp"
+
+namespace uk::app {
+
+Result<config::Settings> load_settings(const std::optional<std::filesystem::path>& config_file,
+                                       const config::Overrides& flags)
+{
+    std::error_code ec;
+    auto file = config::load_config(config_file, std::filesystem::current_path(ec));
+    if (!file)
+        return fail(file.error());
+    if (*file)
+        for (const auto& warning : (*file)->warnings)
+            log::warning(warning);
+    return config::merge(*file, flags);
+}
+
+Result<KernelChoice> kernel_choice(const config::Settings& settings)
+{
+    if (!settings.kernel)
+        return KernelChoice{};
+    auto bytes = read_file(*settings.kernel);
+    if (!bytes)
+        return fail(bytes.error().kind, "kernel {}: {}", *settings.kernel, bytes.error().message);
+    bool elf = bytes->starts_with("\177ELF");
+    bool bzimage = bytes->size() > 0x206 && bytes->compare(0x202, 4, "HdrS") == 0;
+    if (!elf && !bzimage)
+        return fail(ErrorKind::invalid_input, "kernel {} is neither a bzImage nor an ELF kernel", *settings.kernel);
+    return KernelChoice{*settings.kernel, std::make_shared<std::string>(std::move(*bytes))};
+}
+
+Result<std::filesystem::path> program_path(const config::Settings& settings)
+{
+    if (!settings.program)
+        return fail(ErrorKind::usage,
+                    "PROGRAM is required: give it (uk build PROGRAM) or set Program in ./uk.json or in the file "
+                    "given with -c");
+    const auto& program = *settings.program;
+    if (program.find('/') != std::string::npos)
+        return std::filesystem::path(program);
+    std::error_code ec;
+    auto here = (settings.program_dir / program).lexically_normal();
+    if (std::filesystem::exists(here, ec))
+        return here;
+    if (auto found = find_in_path(program))
+        return *found;
+    return fail(ErrorKind::not_found, "program {} is neither a file in {} nor a command in PATH", program,
+                settings.program_dir == "." ? "this folder" : settings.program_dir.string());
+}
+
+Result<image::BuildRequest> make_build_request(const config::Settings& settings, const KernelChoice& kernel,
+                                               const std::filesystem::path& output, const state::ImageStore& store)
+{
+    auto program = program_path(settings);
+    if (!program)
+        return fail(program.error());
+    image::BuildRequest request;
+    request.program = *program;
+    request.name = settings.name.value_or(image::default_image_name(*program));
+    if (auto valid = state::check_name("image", request.name); !valid)
+        return fail(valid.error());
+    request.args = settings.args;
+    request.env = settings.env;
+    request.contents = {settings.base_dir, settings.files, settings.dirs, settings.map_dirs};
+    request.sysroot = settings.sysroot;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(request.sysroot, ec))
+        return fail(ErrorKind::not_found, "sysroot {} is not a folder", settings.sysroot);
+    request.name_servers = settings.name_servers;
+    request.readonly_root = settings.readonly_root;
+    if (settings.writable_root_size)
+        request.writable_root_mib = settings.writable_root_size->mib;
+    request.strip = settings.strip;
+    request.compression = settings.compression;
+    request.cancelled = [] { return stop_requested(); };
+    if (kernel.bytes)
+        request.kernel = std::as_bytes(std::span(kernel.bytes->data(), kernel.bytes->size()));
+    else
+        request.kernel = guest::kernel_image();
+    request.init = guest::init_program();
+    if (!output.empty()) {
+        request.output = output;
+    } else {
+        if (auto made = state::ensure_directory(store.folder()); !made)
+            return fail(made.error());
+        request.output = store.file_of(request.name);
+    }
+    return request;
+}
+
+Result<PreparedBuild> prepare_build(const std::optional<std::filesystem::path>& config_file,
+                                    const config::Overrides& flags, const std::filesystem::path& output,
+                                    const state::ImageStore& store)
+{
+    auto settings = load_settings(config_file, flags);
+    if (!settings)
+        return fail(settings.error());
+    auto kernel = kernel_choice(*settings);
+    if (!kernel)
+        return fail(kernel.error());
+    auto request = make_build_request(*settings, *kernel, output, store);
+    if (!request)
+        return fail(request.error());
+    // The kernel's bytes live behind a shared pointer: moving the choice keeps the
+    // request's span valid.
+    return PreparedBuild{std::move(*settings), std::move(*kernel), std::move(*request)};
+}
+
+} // namespace uk::app

@@ -1,0 +1,230 @@
+#include "app/detached.hpp"
+
+#include "app/outcome.hpp"
+#include "app/stop.hpp"
+#include "app/supervise.hpp"
+#include "core/files.hpp"
+#include "core/process.hpp"
+
+#include <cerrno>
+#include <poll.h>
+#include <unistd.h>
+
+namespace uk::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view running_report = "running";
+constexpr std::string_view failed_report = "failed ";
+
+// The monitor's first line, or empty when it ended (or said nothing within the timeout)
+// without one.
+std::string read_report(int fd, std::chrono::milliseconds timeout)
+{
+    auto deadline = Clock::now() + timeout;
+    std::string text;
+    while (text.find('\n') == std::string::npos) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        pollfd p{fd, POLLIN, 0};
+        if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0)
+            break;
+        char buffer[1024];
+        ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+    return text.substr(0, text.find('\n'));
+}
+
+// "failed KIND\tMESSAGE" back into the error.
+Error reported_error(const std::string& report)
+{
+    auto rest = report.substr(failed_report.size());
+    auto tab = rest.find('\t');
+    if (tab == std::string::npos)
+        return {ErrorKind::unavailable, rest};
+    return {error_kind_named(rest.substr(0, tab)), rest.substr(tab + 1)};
+}
+
+std::string first_line_of(const std::filesystem::path& file)
+{
+    auto text = read_file(file).value_or("");
+    return text.substr(0, text.find('\n'));
+}
+
+class ProcessMonitor final : public LaunchedMonitor {
+public:
+    explicit ProcessMonitor(Process process) : process_(std::move(process)) {}
+    int report_fd() const override { return process_.stdout_fd(); }
+    bool wait_end(std::chrono::milliseconds timeout) override { return process_.wait_for(timeout).has_value(); }
+    void kill() override { process_.kill(); }
+    void release() override { process_.release(); }
+
+private:
+    Process process_;
+};
+
+// The monitor's view of its VM: its pid in the record, the one report once it runs.
+class MonitorView final : public RunView {
+public:
+    MonitorView(const instance::Store& store, instance::Record& record, int report_fd)
+        : store_(store), record_(record), report_fd_(report_fd)
+    {
+    }
+    void watching(vm::Accelerator accelerator, std::string hypervisor)
+    {
+        accelerator_ = accelerator;
+        hypervisor_ = std::move(hypervisor);
+    }
+    // Recorded before the VM goes, so that nobody sees it gone without its reason.
+    void hypervisor_stopped(const std::string& run_state, const std::string& said) override
+    {
+        auto files = store_.files(record_.name);
+        auto error = hypervisor_stop_error(run_state, accelerator_, said, hypervisor_, files.console_log());
+        (void)instance::write_failure(files, {run_state, error});
+    }
+    void running() override { report(std::string(running_report)); }
+    void stopping(bool) override
+    {
+        record_.stop_requested = true;
+        (void)store_.save(record_);
+    }
+    void report(const std::string& line)
+    {
+        if (reported_)
+            return;
+        reported_ = true;
+        auto text = line + "\n";
+        (void)!::write(report_fd_, text.data(), text.size());
+        ::close(report_fd_); // so that the reader stops reading
+    }
+    void report(const Error& error) { report(fmt::format("{}{}\t{}", failed_report, to_string(error.kind), error.message)); }
+
+private:
+    const instance::Store& store_;
+    instance::Record& record_;
+    int report_fd_;
+    bool reported_ = false;
+    vm::Accelerator accelerator_ = vm::Accelerator::tcg;
+    std::string hypervisor_;
+};
+
+} // namespace
+
+Result<std::unique_ptr<LaunchedMonitor>> ProcessMonitorLauncher::launch(const instance::Files& files,
+                                                                        const std::string& name)
+{
+    auto process = Process::spawn({.argv = {uk_.string(), "instance", "monitor", name},
+                                   .stdin_stream = DevNull{},
+                                   .stdout_stream = Pipe{},
+                                   .stderr_stream = files.monitor_log(),
+                                   .new_session = true,
+                                   .die_with_parent = false});
+    if (!process)
+        return fail(process.error());
+    return std::unique_ptr<LaunchedMonitor>(std::make_unique<ProcessMonitor>(std::move(*process)));
+}
+
+Result<instance::Record> start_detached(const instance::Store& store, instance::Record record, const vm::VmSpec& spec,
+                                        vm::Backend& backend, MonitorLauncher& launcher, const DetachedStart& start)
+{
+    auto files = store.files(record.name);
+    auto give_up = [&](Error error) -> Result<instance::Record> {
+        (void)store.remove(record.name);
+        return fail(error);
+    };
+    if (auto saved = write_file_atomically(files.vm_spec(), as_bytes(vm::to_json(spec).dump(2) + "\n")); !saved)
+        return give_up(saved.error());
+    auto monitor = launcher.launch(files, record.name);
+    if (!monitor)
+        return give_up(monitor.error());
+    auto report = read_report((*monitor)->report_fd(), start.start_timeout);
+    if (report != running_report) {
+        if (report.starts_with(failed_report)) {
+            (*monitor)->wait_end(std::chrono::seconds(5));
+            auto error = reported_error(report);
+            // A guest that failed keeps its folder, listed, for its console log.
+            if (error.kind == ErrorKind::guest_failed)
+                return fail(Error{error.kind, fmt::format("instance {} failed: {}", record.name, error.message)});
+            return give_up(error);
+        }
+        (*monitor)->kill();
+        auto why = first_line_of(files.monitor_log());
+        return give_up(Error{ErrorKind::unavailable, fmt::format("the instance's monitor did not start the VM{}",
+                                                                 why.empty() ? "" : ": " + why)});
+    }
+    (*monitor)->release(); // it outlives uk; `uk instance stop` ends its VM, and so it
+    if (auto loaded = store.load(record.name))
+        record = *loaded; // with the pid the monitor recorded
+    if (!start.ready_port)
+        return record;
+
+    auto alive = [&] { return instance::qemu_alive(record.qemu_pid, files) && !instance::read_failure(files); };
+    auto ready = backend.wait_until_guest_accepts(spec.control_socket, *start.ready_port, start.ready_timeout, alive);
+    if (!ready) {
+        kill_now(store, record);
+        return give_up(ready.error());
+    }
+    if (*ready == vm::Readiness::ready)
+        return record;
+    if (*ready == vm::Readiness::vm_ended) {
+        wait_for_end(record, files, std::chrono::seconds(5));
+        if (auto failure = instance::read_failure(files))
+            return fail(Error{failure->error.kind, fmt::format("instance {} failed: {}", record.name,
+                                                               failure->error.message)});
+        auto status = instance::status_of(record, files);
+        return fail(ErrorKind::guest_failed, "instance {} ended ({}) before port {} answered: see uk instance logs {}",
+                    record.name, instance::describe(status), start.ready_port->host_port, record.name);
+    }
+    return fail(ErrorKind::unavailable,
+                "port {} did not answer within {} s; instance {} is still running: see uk instance logs {}, or stop "
+                "it with uk instance stop {}",
+                start.ready_port->host_port, start.ready_timeout.count() / 1000, record.name, record.name,
+                record.name);
+}
+
+int monitor(const instance::Store& store, const std::string& name, vm::Backend& backend, int report_fd,
+            StopRequests& stops)
+{
+    auto record = store.load(name);
+    if (!record) {
+        auto text = fmt::format("{}{}\t{}\n", failed_report, to_string(record.error().kind), record.error().message);
+        (void)!::write(report_fd, text.data(), text.size());
+        return 1;
+    }
+    MonitorView view(store, *record, report_fd);
+    auto files = store.files(name);
+    auto text = read_file(files.vm_spec());
+    auto spec = text ? vm::spec_from_json(nlohmann::json::parse(*text, nullptr, false))
+                     : Result<vm::VmSpec>(fail(text.error()));
+    if (!spec) {
+        view.report(spec.error());
+        return 1;
+    }
+    view.watching(spec->accelerator, backend.name());
+    auto machine = backend.start(*spec, files.qemu_log());
+    if (!machine) {
+        view.report(machine.error());
+        return 1;
+    }
+    record->qemu_pid = (*machine)->pid();
+    if (auto saved = store.save(*record); !saved) {
+        view.report(saved.error());
+        return 1;
+    }
+    auto outcome = supervise(**machine, {.console_log = files.console_log()}, view, stops);
+    auto result = outcome ? run_result(*outcome, spec->accelerator, backend.name(), files.console_log())
+                          : Result<int>(fail(outcome.error()));
+    // For a VM that ended before it reported running; else nobody is listening any more.
+    if (result)
+        view.report(std::string(running_report));
+    else
+        view.report(result.error());
+    return 0;
+}
+
+} // namespace uk::app

@@ -1,0 +1,322 @@
+#include "app/run.hpp"
+
+#include "app/accelerator.hpp"
+#include "app/build.hpp"
+#include "core/exit_status.hpp"
+#include "core/files.hpp"
+#include "core/log.hpp"
+#include "core/process.hpp"
+#include "guest/embedded.hpp"
+#include "guest/kernel_args.hpp"
+#include "guest/kernel_cache.hpp"
+#include "image/disk.hpp"
+#include "image/firmware.hpp"
+#include "state/image_store.hpp"
+#include "state/names.hpp"
+#include "vm/ports.hpp"
+#include "vm/tsc.hpp"
+
+#include <cctype>
+#include <random>
+
+namespace uk::app {
+namespace {
+
+bool looks_like_elf(const std::filesystem::path& path)
+{
+    auto head = read_file_prefix(path, 4);
+    return head && *head == "\177ELF";
+}
+
+// Builds the settings' program into the image store.
+Result<std::filesystem::path> build_into_store(const config::Settings& settings, const KernelChoice& kernel,
+                                               const state::ImageStore& store)
+{
+    auto request = make_build_request(settings, kernel, {}, store);
+    if (!request)
+        return fail(request.error());
+    auto built = image::build_image(*request);
+    if (!built)
+        return fail(built.error());
+    return built->disk.path;
+}
+
+// The image to boot directly: the config's Program or a program target built first; an
+// image file or an image in the store used as it is.
+Result<std::filesystem::path> direct_boot_image(const RunRequest& request, const config::Settings& settings,
+                                                const KernelChoice& kernel, const state::ImageStore& store)
+{
+    if (request.target.empty())
+        return build_into_store(settings, kernel, store);
+    const auto& target = request.target;
+    std::error_code ec;
+    bool is_file = std::filesystem::is_regular_file(target, ec);
+    bool bare_name = target.find('/') == std::string::npos;
+    bool in_store = bare_name && store.contains(target);
+    if ((is_file && looks_like_elf(target)) || (!is_file && !in_store && bare_name && find_in_path(target))) {
+        auto with_program = settings; // the command line's program, found from here
+        with_program.program = target;
+        with_program.program_dir = ".";
+        return build_into_store(with_program, kernel, store);
+    }
+    std::filesystem::path image;
+    if (is_file) {
+        if (!image::root_partuuid_of(target))
+            return fail(ErrorKind::invalid_input, "{} is neither an x86-64 Linux program nor a uk image", target);
+        image = target;
+    } else if (in_store) {
+        image = store.file_of(target);
+    } else if (bare_name) {
+        return fail(ErrorKind::not_found,
+                    "{} is neither a file nor an image in {}: give a program or image path, or build it first "
+                    "with uk build",
+                    target, store.folder().string());
+    } else {
+        return fail(ErrorKind::not_found, "{} does not exist", target);
+    }
+    if (request.flags_shape_image)
+        return fail(ErrorKind::usage,
+                    "-a, -e, --image-name, --compression, --sysroot and --strip shape an image as uk builds it; {} is "
+                    "already an image: rebuild it with uk build to change them",
+                    target);
+    return image;
+}
+
+// uk's kernel straight into a minimal machine, the image's root as its disk.
+Result<vm::VmSpec> direct_boot_spec(const RunRequest& request, const config::Settings& settings,
+                                    const vm::NetworkPlan& network, vm::Accelerator accelerator,
+                                    const state::Paths& paths, const state::ImageStore& store)
+{
+    auto kernel_file = kernel_choice(settings);
+    if (!kernel_file)
+        return fail(kernel_file.error());
+    auto image = direct_boot_image(request, settings, *kernel_file, store);
+    if (!image)
+        return fail(image.error());
+    auto partuuid = image::root_partuuid_of(*image);
+    if (!partuuid)
+        return fail(partuuid.error());
+    auto kernel = kernel_file->path.empty()
+                      ? guest::direct_boot_kernel(paths.cache)
+                      : Result<std::filesystem::path>(std::filesystem::absolute(kernel_file->path));
+    if (!kernel)
+        return fail(kernel.error());
+    guest::GuestBoot boot{
+        .has_pci = false,
+        .emulated = accelerator == vm::Accelerator::tcg,
+        .root_device = "PARTUUID=" + *partuuid,
+        .address = network.address,
+        .dhcp = network.dhcp,
+        .verbose = settings.verbose,
+    };
+    if (boot.emulated) {
+        boot.tsc_khz = vm::host_tsc_khz();
+        // lapic_timer_period is uk's own kernel patch; another kernel does not know it.
+        if (kernel_file->path.empty())
+            boot.kernel_hz = guest::kernel_record().hz;
+    }
+    return vm::VmSpec{
+        .accelerator = accelerator,
+        .memory_mib = static_cast<std::uint32_t>(settings.memory.mib),
+        .cpus = settings.cpus.value,
+        .boot = vm::DirectBoot{*kernel, guest::guest_kernel_args(boot)},
+        .disks = {{.file = std::filesystem::absolute(*image), .read_only = true}},
+        .network = network.network,
+    };
+}
+
+// The image's own boot loader through firmware, as a cloud would start it. The kernel's
+// command line is the image's (DHCP), so uk passes none.
+Result<vm::VmSpec> firmware_boot_spec(const RunRequest& request, const config::Settings& settings,
+                                      const vm::NetworkPlan& network, vm::Accelerator accelerator,
+                                      const state::ImageStore& store)
+{
+    if (network.address && network.description != "user")
+        return fail(ErrorKind::usage, "--ip goes with --boot direct: a firmware-booted image asks DHCP");
+    std::error_code ec;
+    std::filesystem::path image = request.target;
+    if (!std::filesystem::is_regular_file(image, ec)) {
+        if (request.target.find('/') != std::string::npos || !store.contains(request.target))
+            return fail(ErrorKind::not_found, "{} is neither an image file nor an image in {}", request.target,
+                        store.folder().string());
+        image = store.file_of(request.target);
+    }
+    if (looks_like_elf(image))
+        return fail(ErrorKind::usage, "--boot firmware boots an image with its own boot loader: make one with uk image "
+                                      "create {} -t raw",
+                    request.target);
+    auto format = image::detect_disk_format(image);
+    if (!format)
+        return fail(format.error());
+    if (*format == "raw" && !image::has_boot_loader(image))
+        return fail(ErrorKind::invalid_input, "{} has no boot loader: make a firmware-bootable image with uk image "
+                                              "create -t raw",
+                    image.string());
+    vm::FirmwareBoot firmware; // UEFI is added by run(), which knows the instance's folder
+    auto bus = request.disk_bus.value_or(vm::DiskBus::virtio);
+    return vm::VmSpec{
+        .accelerator = accelerator,
+        .memory_mib = static_cast<std::uint32_t>(settings.memory.mib),
+        .cpus = settings.cpus.value,
+        .boot = firmware,
+        .disks = {{.file = std::filesystem::absolute(image),
+                   .read_only = bus != vm::DiskBus::nvme, // QEMU's NVMe cannot be read-only
+                   .format = *format,
+                   .bus = bus,
+                   .snapshot = bus == vm::DiskBus::nvme}}, // writes go to a temporary overlay, never to the image
+        .network = network.network,
+    };
+}
+
+std::string random_suffix()
+{
+    std::random_device device;
+    return fmt::format("{:06x}", device() & 0xFFFFFF);
+}
+
+std::string network_description(const vm::NetworkPlan& network) { return network.description; }
+
+} // namespace
+
+std::string instance_name_for(const std::filesystem::path& image)
+{
+    std::string base;
+    for (char c : image.stem().string().substr(0, 32)) {
+        char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        bool allowed = (lower >= 'a' && lower <= 'z') || (lower >= '0' && lower <= '9') || lower == '.' ||
+                       lower == '_' || lower == '-';
+        base += allowed ? lower : '-';
+    }
+    if (base.empty() || !std::isalnum(static_cast<unsigned char>(base[0])))
+        base = "vm" + base;
+    return base + "-" + random_suffix();
+}
+
+Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& backend, MonitorLauncher& monitors,
+                RunPresenter& presenter, StopRequests& stops)
+{
+    auto settings = load_settings(request.config_file, request.flags);
+    if (!settings)
+        return fail(settings.error());
+    presenter.show_whole_console(settings->verbose);
+    if (request.target.empty() && !settings->program)
+        return fail(ErrorKind::usage, "nothing to run: give a program or image (uk run TARGET), or set Program in "
+                                      "./uk.json or in the file given with -c");
+    if (settings->memory.mib < guest::minimum_memory_mib)
+        return fail(ErrorKind::usage, "--mem {} is below the {}M that uk's kernel needs to boot: give --mem {}M or more",
+                    settings->memory.to_string(), guest::minimum_memory_mib, guest::minimum_memory_mib);
+    auto network_request = request.network;
+    network_request.ports = settings->ports;
+    auto network = vm::plan_network(network_request);
+    if (!network)
+        return fail(network.error());
+    bool firmware = request.boot == settings::BootMode::firmware;
+    if (!firmware && (request.uefi || request.disk_bus))
+        return fail(ErrorKind::usage, "{} goes with --boot firmware", request.uefi ? "--uefi" : "--disk-bus");
+    if (firmware && request.target.empty())
+        return fail(ErrorKind::usage, "--boot firmware boots an image: give it (uk run --boot firmware IMAGE)");
+
+    // What the host lacks, or a name already taken, is found before anything is built or
+    // started.
+    instance::Store instances(host.paths.instances);
+    state::ImageStore images(host.paths.images);
+    if (!request.instance_name.empty()) {
+        if (auto valid = state::check_name("instance", request.instance_name); !valid)
+            return fail(valid.error());
+        if (instances.exists(request.instance_name))
+            return fail(ErrorKind::unavailable,
+                        "an instance named {} already exists: remove it (uk instance rm {}) or choose another --name",
+                        request.instance_name, request.instance_name);
+    }
+    auto accel = choose_accelerator(backend, {.choice = settings->accel,
+                                              .firmware_machine = firmware,
+                                              .kernel = firmware || !settings->kernel
+                                                            ? std::filesystem::path()
+                                                            : std::filesystem::path(*settings->kernel),
+                                              .cache = host.paths.cache,
+                                              .kvm_device = host.kvm_device,
+                                              .cpuinfo = host.cpuinfo});
+    if (!accel)
+        return fail(accel.error());
+    if (!request.dry_run) {
+        Status host_ready;
+        if (const auto* user = std::get_if<vm::UserNetwork>(&network->network))
+            host_ready = vm::check_ports_free(user->ports);
+        else if (const auto* tap = std::get_if<vm::TapNetwork>(&network->network))
+            host_ready = vm::check_tap(tap->device);
+        else if (const auto* bridge = std::get_if<vm::BridgeNetwork>(&network->network))
+            host_ready = vm::check_bridge(bridge->bridge, bridge->helper);
+        if (!host_ready)
+            return fail(host_ready.error());
+    }
+
+    auto spec = firmware ? firmware_boot_spec(request, *settings, *network, accel->accelerator, images)
+                         : direct_boot_spec(request, *settings, *network, accel->accelerator, host.paths, images);
+    if (!spec)
+        return fail(spec.error());
+    auto image = spec->disks.front().file;
+    auto name = request.instance_name.empty() ? instance_name_for(image) : request.instance_name;
+    auto files = instances.files(name);
+    // The folder holds the VM's control socket, whose path a Unix socket limits to 107 bytes.
+    if (files.qmp_socket().string().size() > 107)
+        return fail(ErrorKind::unavailable,
+                    "the instance folder {} is too deep for the VM's control socket (107 bytes at most): set UK_HOME "
+                    "or XDG_STATE_HOME to a shorter path",
+                    files.folder.string());
+    spec->control_socket = files.qmp_socket();
+    if (auto* boot = std::get_if<vm::FirmwareBoot>(&spec->boot); boot && request.uefi) {
+        auto code = backend.uefi_firmware();
+        if (!code)
+            return fail(code.error());
+        // The VM's own copy of the UEFI variables, beside its other files.
+        boot->uefi = vm::UefiFirmware{code->code, files.folder / "uefi-vars.fd"};
+    }
+    if (request.dry_run) {
+        presenter.command_line(backend.command_line(*spec));
+        return exit_success;
+    }
+    if (!accel->warning.empty())
+        log::warning(accel->warning);
+    if (auto created = instances.create(name); !created)
+        return fail(created.error());
+    if (auto* boot = std::get_if<vm::FirmwareBoot>(&spec->boot); boot && boot->uefi) {
+        std::error_code ec;
+        auto template_vars = backend.uefi_firmware();
+        if (!template_vars || !std::filesystem::copy_file(template_vars->variables, boot->uefi->variables, ec)) {
+            (void)instances.remove(name);
+            return fail(ErrorKind::io, "cannot copy the UEFI variables to {}", boot->uefi->variables.string());
+        }
+    }
+
+    instance::Record record{
+        .name = name,
+        .image = std::filesystem::absolute(image),
+        .created = instance::utc_now(),
+        .detached = request.detach,
+        .qemu_pid = 0,
+        .memory_mib = spec->memory_mib,
+        .cpus = spec->cpus,
+        .accelerator = accel->accelerator == vm::Accelerator::kvm ? "kvm" : "tcg",
+        .network = network_description(*network),
+        .ports = {},
+    };
+    if (const auto* user = std::get_if<vm::UserNetwork>(&spec->network))
+        for (const auto& port : user->ports)
+            record.ports.push_back(port.to_string());
+    if (auto saved = instances.save(record); !saved) {
+        (void)instances.remove(name);
+        return fail(saved.error());
+    }
+    if (!request.detach)
+        return run_attached(instances, record, *spec, backend, presenter, stops);
+    auto tcp = vm::tcp_ports(spec->network);
+    auto started = start_detached(instances, record, *spec, backend, monitors,
+                                  {.ready_port = tcp.empty() ? std::nullopt : std::optional(tcp.front()),
+                                   .ready_timeout = request.ready_timeout});
+    if (!started)
+        return fail(started.error());
+    presenter.detached(*started, files);
+    return exit_success;
+}
+
+} // namespace uk::app

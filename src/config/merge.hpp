@@ -1,0 +1,58 @@
+// What uk build and uk run act on: the config file merged with the command line, in one
+// order everywhere (flags > config file > defaults), tested as a pure function.
+#pragma once
+
+#include "config/config.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace uk::config {
+
+// What the command line said; empty means the flag was not given.
+struct Overrides {
+    std::optional<std::string> program;
+    std::optional<std::string> name;
+    std::optional<std::vector<std::string>> args;      // -a (any -a replaces Args)
+    std::vector<std::pair<std::string, std::string>> env; // -e (each replaces its key)
+    std::optional<settings::Compression> compression;
+    std::optional<std::string> sysroot;
+    std::optional<bool> strip;
+    std::optional<std::string> kernel;
+    std::optional<settings::MemorySize> memory;
+    std::optional<settings::CpuCount> cpus;
+    std::optional<std::vector<settings::PortMapping>> ports; // -p (any -p replaces Ports and UDPPorts)
+    std::optional<settings::AcceleratorChoice> accel;
+    std::optional<bool> verbose;
+};
+
+struct Settings {
+    std::optional<std::string> program;   // resolved against the config's folder
+    std::filesystem::path program_dir = "."; // where a bare program name is a file first
+    std::optional<std::string> name;      // -n, RunConfig.Imagename
+    std::vector<std::string> args;
+    std::vector<std::pair<std::string, std::string>> env;
+    std::filesystem::path base_dir = "."; // for Files, Dirs, MapDirs
+    std::vector<std::string> files;
+    std::vector<std::string> dirs;
+    std::vector<std::pair<std::string, std::string>> map_dirs;
+    std::vector<std::string> name_servers;
+    std::optional<settings::MemorySize> writable_root_size;
+    bool readonly_root = false;
+    settings::Compression compression = settings::Compression::automatic;
+    std::string sysroot = "/";
+    bool strip = false;
+    std::optional<std::string> kernel;
+    settings::MemorySize memory{128};
+    settings::CpuCount cpus{1};
+    std::vector<settings::PortMapping> ports;
+    settings::AcceleratorChoice accel = settings::AcceleratorChoice::automatic;
+    bool verbose = false;
+};
+
+Settings merge(const std::optional<Config>& file, const Overrides& flags);
+
+} // namespace uk::config

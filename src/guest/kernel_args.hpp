@@ -1,0 +1,40 @@
+// The guest kernel's command line (docs/guest.md explains every argument).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace uk::guest {
+
+// A static IPv4 configuration for eth0, applied by uk-init (uk.ip=, uk.gw=, uk.dns=).
+// The gateway and the DNS servers may be left out; with DHCP only the DNS servers count.
+struct GuestAddress {
+    std::string address;
+    unsigned prefix_length = 24;
+    std::string gateway;
+    std::vector<std::string> dns;
+};
+
+// A hypervisor's NAT's fixed plan (QEMU's user networking): guest 10.0.2.15, gateway
+// 10.0.2.2, DNS 10.0.2.3.
+GuestAddress user_network_address();
+
+struct GuestBoot {
+    bool has_pci = false;  // a machine without PCI (microvm) gets pci=off: no probing
+    bool emulated = true;  // TCG: the CPU is emulated, which some arguments are about
+    std::string root_device; // "PARTUUID=..." (an image's root partition) or "/dev/vda"
+    std::optional<GuestAddress> address;
+    bool dhcp = false; // the kernel's DHCP client configures eth0 (tap and bridge without --ip)
+    // Emulated only: the host TSC rate, and the kernel's HZ when it is uk's own kernel
+    // (whose lapic_timer_period parameter needs it).
+    std::optional<std::uint32_t> tsc_khz;
+    std::optional<unsigned> kernel_hz;
+    bool verbose = false;
+    bool probe = false; // uk-init only proves that user space is reached, then powers off
+};
+
+std::string guest_kernel_args(const GuestBoot& boot);
+
+} // namespace uk::guest

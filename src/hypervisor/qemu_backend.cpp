@@ -1,0 +1,70 @@
+#include "hypervisor/qemu_backend.hpp"
+
+#include "core/files.hpp"
+#include "hypervisor/kvm_probe.hpp"
+#include "hypervisor/qemu_machine.hpp"
+#include "hypervisor/qmp.hpp"
+#include "hypervisor/usernet_readiness.hpp"
+
+namespace uk::hypervisor {
+
+QemuConfig qemu_config(const vm::VmSpec& spec, const std::filesystem::path& binary)
+{
+    QemuConfig config{
+        .binary = binary,
+        .accelerator = spec.accelerator,
+        .memory_mib = spec.memory_mib,
+        .cpus = spec.cpus,
+        .drives = spec.disks,
+        .network = spec.network,
+        .qmp_socket = spec.control_socket,
+    };
+    if (const auto* direct = std::get_if<vm::DirectBoot>(&spec.boot)) {
+        config.machine = Machine::microvm;
+        config.kernel = direct->kernel;
+        config.kernel_args = direct->command_line;
+    } else {
+        config.machine = Machine::q35;
+        config.uefi = std::get<vm::FirmwareBoot>(spec.boot).uefi;
+    }
+    return config;
+}
+
+std::vector<std::string> QemuBackend::command_line(const vm::VmSpec& spec) const
+{
+    return qemu_argv(qemu_config(spec, qemu_.path));
+}
+
+Result<std::unique_ptr<vm::Machine>> QemuBackend::start(const vm::VmSpec& spec, const std::filesystem::path& own_log)
+{
+    auto machine = QemuMachine::start(qemu_config(spec, qemu_.path), own_log);
+    if (!machine)
+        return fail(machine.error());
+    return std::unique_ptr<vm::Machine>(std::move(*machine));
+}
+
+Status QemuBackend::press_power_button(const std::filesystem::path& control_socket)
+{
+    auto qmp = QmpClient::connect(control_socket, std::chrono::seconds(2));
+    if (!qmp)
+        return fail(qmp.error());
+    return qmp->execute("system_powerdown", std::chrono::seconds(2));
+}
+
+Result<vm::Readiness> QemuBackend::wait_until_guest_accepts(const std::filesystem::path& control_socket,
+                                                            const settings::PortMapping& port,
+                                                            std::chrono::milliseconds timeout,
+                                                            const std::function<bool()>& alive)
+{
+    return hypervisor::wait_until_guest_accepts(control_socket, port, timeout, alive);
+}
+
+vm::KvmProbe QemuBackend::probe_kvm(const vm::ProbeGuest& guest, bool firmware_machine)
+{
+    return hypervisor::probe_kvm(
+        {.qemu = qemu_.path, .machine = firmware_machine ? Machine::q35 : Machine::microvm, .guest = guest});
+}
+
+std::string QemuBackend::identity() const { return "qemu " + qemu_.version + " " + file_identity(qemu_.path); }
+
+} // namespace uk::hypervisor

@@ -1,0 +1,64 @@
+// Settings typed once. The flag parser and the config reader both turn text into these
+// types, so a value is checked in one place and nothing downstream parses it again. A
+// parse error's message says what was expected and what was given, never where the text
+// came from: the caller puts "--mem: " or "uk.json:3:15: RunConfig.Memory: " in front.
+#pragma once
+
+#include "core/error.hpp"
+
+#include <chrono>
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace uk::settings {
+
+// Guest memory in MiB: "128M", "1G", "512m", "2048" (MiB, as QEMU reads a bare number),
+// "65536K". Binary units.
+struct MemorySize {
+    std::uint64_t mib = 0;
+    std::string to_string() const; // "128M", "1G"
+    auto operator<=>(const MemorySize&) const = default;
+};
+Result<MemorySize> parse_memory_size(std::string_view text);
+
+// Virtual CPUs: 1 to the guest kernel's NR_CPUS.
+inline constexpr unsigned maximum_cpus = 64;
+struct CpuCount {
+    unsigned value = 1;
+    auto operator<=>(const CpuCount&) const = default;
+};
+Result<CpuCount> parse_cpu_count(long long value);
+
+enum class Protocol { tcp, udp };
+
+// A published port, docker's way: [IP:]HOST[:GUEST][/tcp|/udp], on 127.0.0.1 unless an
+// address is given, the guest port equal to the host port unless given.
+struct PortMapping {
+    Protocol protocol = Protocol::tcp;
+    std::string host_address = "127.0.0.1";
+    std::uint16_t host_port = 0;
+    std::uint16_t guest_port = 0;
+    std::string to_string() const; // "127.0.0.1:8080->80/tcp", as uk ps shows it
+    bool operator==(const PortMapping&) const = default;
+};
+Result<PortMapping> parse_port_mapping(std::string_view spec);
+
+// How an image's root stores file data (image/squashfs.hpp says what auto becomes).
+enum class Compression { automatic, zstd, lz4, none };
+Result<Compression> parse_compression(std::string_view text);
+std::string to_string(Compression compression);
+
+enum class AcceleratorChoice { automatic, kvm, tcg };
+Result<AcceleratorChoice> parse_accelerator_choice(std::string_view text);
+std::string to_string(AcceleratorChoice choice);
+
+// direct: uk's kernel straight into a microvm; firmware: the image's own boot loader.
+enum class BootMode { direct, firmware };
+Result<BootMode> parse_boot_mode(std::string_view text);
+
+// "10s", "500ms", "2m", "1h", "1.5s", or a bare number of seconds.
+Result<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+} // namespace uk::settings

@@ -1,0 +1,40 @@
+#include "guest/kernel_args.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace uk::guest;
+
+TEST_CASE("kernel args: microvm under TCG with user networking", "[unit][hypervisor]")
+{
+    GuestBoot boot{.has_pci = false,
+                   .emulated = true,
+                   .root_device = "PARTUUID=2A040E24-65B1-42F9-A838-94E58F2A8DE0",
+                   .address = user_network_address(),
+                   .tsc_khz = 2096011,
+                   .kernel_hz = 100};
+    CHECK(guest_kernel_args(boot) ==
+          "console=ttyS0 quiet root=PARTUUID=2A040E24-65B1-42F9-A838-94E58F2A8DE0 rootfstype=squashfs ro rootwait "
+          "init=/sbin/uk-init panic=-1 tsc=reliable pci=off noreplace-smp tsc_early_khz=2096011 "
+          "lapic_timer_period=10000000 ip=off uk.ip=10.0.2.15/24 uk.gw=10.0.2.2 uk.dns=10.0.2.3");
+}
+
+TEST_CASE("kernel args: KVM needs no timer hints, no network means ip=off, verbose shows messages", "[unit][hypervisor]")
+{
+    GuestBoot boot{.has_pci = true,
+                   .emulated = false,
+                   .root_device = "PARTUUID=X",
+                   .tsc_khz = 2096011,
+                   .kernel_hz = 100,
+                   .verbose = true};
+    CHECK(guest_kernel_args(boot) ==
+          "console=ttyS0 loglevel=7 root=PARTUUID=X rootfstype=squashfs ro rootwait init=/sbin/uk-init panic=-1 "
+          "tsc=reliable ip=off");
+}
+
+TEST_CASE("kernel args: the KVM probe boots a bare root and asks uk-init only to reach user space", "[unit][hypervisor]")
+{
+    GuestBoot boot{.has_pci = false, .emulated = false, .root_device = "/dev/vda", .probe = true};
+    CHECK(guest_kernel_args(boot) ==
+          "console=ttyS0 quiet root=/dev/vda rootfstype=squashfs ro rootwait init=/sbin/uk-init panic=-1 "
+          "tsc=reliable pci=off ip=off uk-probe");
+}

@@ -1,0 +1,100 @@
+// Settings typed once: every parser's good and bad forms, with the messages both the flags
+// and the config file put their place in front of.
+#include "settings/settings.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace uk::settings;
+using namespace std::chrono_literals;
+
+TEST_CASE("settings: memory sizes as people and QEMU write them", "[unit][settings]")
+{
+    CHECK(parse_memory_size("128M")->mib == 128);
+    CHECK(parse_memory_size("128m")->mib == 128);
+    CHECK(parse_memory_size("1G")->mib == 1024);
+    CHECK(parse_memory_size("256")->mib == 256);
+    CHECK(parse_memory_size("65536K")->mib == 64);
+    CHECK(parse_memory_size("128MB").error().message == "expected a size like \"128M\" or \"1G\", got \"128MB\"");
+    CHECK(parse_memory_size("128MB").error().kind == uk::ErrorKind::usage);
+    CHECK_FALSE(parse_memory_size("M"));
+    CHECK_FALSE(parse_memory_size("-5M"));
+    CHECK_FALSE(parse_memory_size("99999999999999999999G"));
+    CHECK(parse_memory_size("1000K").error().message == "expected a whole number of MiB, got \"1000K\"");
+    CHECK(MemorySize{128}.to_string() == "128M");
+    CHECK(MemorySize{2048}.to_string() == "2G");
+}
+
+TEST_CASE("settings: CPU counts from 1 to the kernel's limit", "[unit][settings]")
+{
+    CHECK(parse_cpu_count(1)->value == 1);
+    CHECK(parse_cpu_count(64)->value == 64);
+    CHECK(parse_cpu_count(0).error().message == "expected 1 to 64 CPUs, got 0");
+    CHECK(parse_cpu_count(65).error().message == "expected 1 to 64 CPUs, got 65");
+}
+
+TEST_CASE("settings: docker's -p forms", "[unit][settings]")
+{
+    auto one = parse_port_mapping("8080");
+    REQUIRE(one);
+    CHECK(one->host_address == "127.0.0.1");
+    CHECK(one->host_port == 8080);
+    CHECK(one->guest_port == 8080);
+    CHECK(one->protocol == Protocol::tcp);
+    auto two = parse_port_mapping("18080:80");
+    REQUIRE(two);
+    CHECK(two->host_port == 18080);
+    CHECK(two->guest_port == 80);
+    auto three = parse_port_mapping("0.0.0.0:5353:53/udp");
+    REQUIRE(three);
+    CHECK(three->host_address == "0.0.0.0");
+    CHECK(three->protocol == Protocol::udp);
+    CHECK(three->to_string() == "0.0.0.0:5353->53/udp");
+    auto address_only = parse_port_mapping("192.168.1.2:9000");
+    REQUIRE(address_only);
+    CHECK(address_only->host_address == "192.168.1.2");
+    CHECK(address_only->guest_port == 9000);
+}
+
+TEST_CASE("settings: malformed ports say what is wrong", "[unit][settings]")
+{
+    auto error = [](const std::string& spec) {
+        auto result = parse_port_mapping(spec);
+        REQUIRE_FALSE(result);
+        CHECK(result.error().kind == uk::ErrorKind::usage);
+        return result.error().message;
+    };
+    const std::string form = "; expected [IP:]HOST[:GUEST][/tcp|/udp], e.g. 8080 or 8080:80";
+    CHECK(error("http") == "\"http\" is not a port from 1 to 65535" + form);
+    CHECK(error("70000") == "\"70000\" is not a port from 1 to 65535" + form);
+    CHECK(error("8080:0") == "\"0\" is not a port from 1 to 65535" + form);
+    CHECK(error("8080/sctp") == "unknown protocol \"sctp\"" + form);
+    CHECK(error("300.1.1.1:80:80") == "\"300.1.1.1\" is not an IPv4 address" + form);
+    CHECK(error("1:2:3:4") == "\"1:2:3:4\" has too many ':'" + form);
+}
+
+TEST_CASE("settings: compression, accelerator and boot mode by name", "[unit][settings]")
+{
+    CHECK(parse_compression("lz4") == Compression::lz4);
+    CHECK(parse_compression("auto") == Compression::automatic);
+    CHECK(to_string(Compression::none) == "none");
+    CHECK(parse_compression("xz").error().message == "expected \"auto\", \"zstd\", \"lz4\" or \"none\", got \"xz\"");
+    CHECK(parse_accelerator_choice("kvm") == AcceleratorChoice::kvm);
+    CHECK(parse_accelerator_choice("hvf").error().message == "expected \"auto\", \"kvm\" or \"tcg\", got \"hvf\"");
+    CHECK(parse_boot_mode("firmware") == BootMode::firmware);
+    CHECK_FALSE(parse_boot_mode("uefi"));
+}
+
+TEST_CASE("settings: durations", "[unit][settings]")
+{
+    CHECK(parse_duration("10s").value() == 10s);
+    CHECK(parse_duration("10").value() == 10s);
+    CHECK(parse_duration("500ms").value() == 500ms);
+    CHECK(parse_duration("2m").value() == 120s);
+    CHECK(parse_duration("1.5s").value() == 1500ms);
+    for (const char* bad : {"", "s", "ten", "10 s", "10d", "-1s"}) {
+        INFO(bad);
+        auto parsed = parse_duration(bad);
+        REQUIRE_FALSE(parsed);
+        CHECK(parsed.error().message == "expected a duration like 10s, 500ms or 2m, got \"" + std::string(bad) + "\"");
+    }
+}
