@@ -1,12 +1,16 @@
 #include "app/build.hpp"
 
+#include "core/file_lock.hpp"
 #include "core/files.hpp"
+#include "core/temporary_files.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/signals.hpp"
 #include "guest/embedded.hpp"
 #include "state/names.hpp"
 #include "state/paths.hpp"
+
+#include <unistd.h>
 
 namespace uk::app {
 
@@ -87,13 +91,32 @@ Result<image::BuildRequest> make_build_request(const config::Settings& settings,
         request.kernel = guest::kernel_image();
     request.init = guest::init_program();
     if (!output.empty()) {
-        request.output = output;
+        // A folder takes NAME.img; the folder must be there and writable before anything
+        // is built into it.
+        request.output = std::filesystem::is_directory(output, ec) ? output / (request.name + ".img") : output;
+        auto folder = request.output.parent_path().empty() ? std::filesystem::path(".") : request.output.parent_path();
+        if (!std::filesystem::is_directory(folder, ec))
+            return fail(ErrorKind::not_found, "-o {}: folder {} does not exist", output.string(), folder.string());
+        if (::access(folder.c_str(), W_OK) != 0)
+            return fail(ErrorKind::io, "-o {}: you may not write in {}", output.string(), folder.string());
+        request.readers = Readers::umask;
     } else {
         if (auto made = state::ensure_directory(store.folder()); !made)
             return fail(made.error());
         request.output = store.file_of(request.name);
     }
     return request;
+}
+
+Result<image::BuildResult> build_image(const image::BuildRequest& request)
+{
+    auto lock_file = lock_file_for(request.output);
+    auto lock = FileLock::acquire(
+        lock_file, [&] { log::notice(fmt::format("waiting for another uk build of {}", request.output.filename().string())); },
+        [] { return stop_requested(); });
+    if (!lock)
+        return fail(lock.error());
+    return image::build_image(request);
 }
 
 Result<PreparedBuild> prepare_build(const std::optional<std::filesystem::path>& config_file,

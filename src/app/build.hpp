@@ -36,6 +36,10 @@ Result<std::filesystem::path> program_path(const config::Settings& settings);
 Result<image::BuildRequest> make_build_request(const config::Settings& settings, const KernelChoice& kernel,
                                                const std::filesystem::path& output, const state::ImageStore& store);
 
+// Builds the image, one build of the same file at a time: a second waits (and says so)
+// until the first has renamed its image into place.
+Result<image::BuildResult> build_image(const image::BuildRequest& request);
+
 // Settings plus their kernel and build request, which points into `kernel`.
 struct PreparedBuild {
     config::Settings settings;

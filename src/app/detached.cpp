@@ -5,6 +5,7 @@
 #include "app/supervise.hpp"
 #include "core/files.hpp"
 #include "core/process.hpp"
+#include "core/signals.hpp"
 
 #include <cerrno>
 #include <poll.h>
@@ -18,17 +19,19 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view running_report = "running";
 constexpr std::string_view failed_report = "failed ";
 
-// The monitor's first line, or empty when it ended (or said nothing within the timeout)
-// without one.
+// The monitor's first line, or empty when it ended (or said nothing within the timeout,
+// or a stop was asked for) without one.
 std::string read_report(int fd, std::chrono::milliseconds timeout)
 {
     auto deadline = Clock::now() + timeout;
     std::string text;
-    while (text.find('\n') == std::string::npos) {
+    while (text.find('\n') == std::string::npos && !stop_requested()) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
         pollfd p{fd, POLLIN, 0};
-        if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0)
+        if (left <= 0)
             break;
+        if (::poll(&p, 1, static_cast<int>(std::min<long long>(left, 100))) == 0)
+            continue;
         char buffer[1024];
         ssize_t n = ::read(fd, buffer, sizeof buffer);
         if (n < 0 && errno == EINTR)
@@ -143,6 +146,10 @@ Result<instance::Record> start_detached(const instance::Store& store, instance::
     if (!monitor)
         return give_up(monitor.error());
     auto report = read_report((*monitor)->report_fd(), start.start_timeout);
+    if (stop_requested() && report != running_report) {
+        (*monitor)->kill();
+        return give_up(Error{ErrorKind::interrupted, fmt::format("stopped before instance {} ran", record.name)});
+    }
     if (report != running_report) {
         if (report.starts_with(failed_report)) {
             (*monitor)->wait_end(std::chrono::seconds(5));
@@ -163,8 +170,18 @@ Result<instance::Record> start_detached(const instance::Store& store, instance::
     if (!start.ready_port)
         return record;
 
-    auto alive = [&] { return instance::qemu_alive(record.qemu_pid, files) && !instance::read_failure(files); };
+    // A stop request ends the wait too: the instance is then stopped and removed, as if it
+    // had never been started.
+    auto alive = [&] {
+        return !stop_requested() && instance::qemu_alive(record.qemu_pid, files) && !instance::read_failure(files);
+    };
     auto ready = backend.wait_until_guest_accepts(spec.control_socket, *start.ready_port, start.ready_timeout, alive);
+    if (stop_requested()) {
+        kill_now(store, record);
+        return give_up(Error{ErrorKind::interrupted,
+                             fmt::format("stopped instance {} before its port {} answered", record.name,
+                                         start.ready_port->host_port)});
+    }
     if (!ready) {
         kill_now(store, record);
         return give_up(ready.error());

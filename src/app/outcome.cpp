@@ -1,5 +1,7 @@
 #include "app/outcome.hpp"
 
+#include "guest/console_protocol.hpp"
+
 namespace uk::app {
 
 Error hypervisor_stop_error(const std::string& run_state, vm::Accelerator accelerator, const std::string& said,
@@ -38,7 +40,7 @@ Result<int> run_result(const RunOutcome& outcome, vm::Accelerator accelerator, c
         return fail(hypervisor_stop_error(*outcome.hypervisor_stop, accelerator, outcome.diagnostics, hypervisor,
                                           console_log));
     if (outcome.stop_requested)
-        return fail(ErrorKind::interrupted, "stopped the VM before its program exited");
+        return fail(Error{ErrorKind::interrupted, "stopped the VM before its program exited", outcome.stop_signal});
     const auto& said = outcome.diagnostics;
     if (said.find("Could not set up host forwarding rule") != std::string::npos)
         return fail(ErrorKind::unavailable, "{} could not publish a port (it was taken just now?): choose another with -p",
@@ -50,6 +52,11 @@ Result<int> run_result(const RunOutcome& outcome, vm::Accelerator accelerator, c
                     hypervisor, said);
     if (outcome.hypervisor_status != 0 && !said.empty())
         return fail(ErrorKind::unavailable, "{} failed: {}", hypervisor, said);
+    if (guest::is_root_mount_panic(outcome.panic_line))
+        return fail(ErrorKind::guest_failed,
+                    "the guest kernel found no root file system to mount (a damaged image, or a --kernel without "
+                    "virtio-blk or SquashFS); console log: {}",
+                    console_log.string());
     if (!outcome.panic_line.empty())
         return fail(ErrorKind::guest_failed, "the guest kernel panicked ({}); console log: {}", outcome.panic_line,
                     console_log.string());

@@ -11,8 +11,10 @@
 #include "guest/kernel_cache.hpp"
 #include "image/disk.hpp"
 #include "image/firmware.hpp"
+#include "image/inspect.hpp"
 #include "state/image_store.hpp"
 #include "state/names.hpp"
+#include "vm/host_memory.hpp"
 #include "vm/ports.hpp"
 #include "vm/tsc.hpp"
 
@@ -35,7 +37,7 @@ Result<std::filesystem::path> build_into_store(const config::Settings& settings,
     auto request = make_build_request(settings, kernel, {}, store);
     if (!request)
         return fail(request.error());
-    auto built = image::build_image(*request);
+    auto built = app::build_image(*request);
     if (!built)
         return fail(built.error());
     return built->disk.path;
@@ -93,7 +95,7 @@ Result<vm::VmSpec> direct_boot_spec(const RunRequest& request, const config::Set
     auto image = direct_boot_image(request, settings, *kernel_file, store);
     if (!image)
         return fail(image.error());
-    auto partuuid = image::root_partuuid_of(*image);
+    auto partuuid = image::bootable_root_partuuid(*image);
     if (!partuuid)
         return fail(partuuid.error());
     auto kernel = kernel_file->path.empty()
@@ -205,6 +207,9 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
     if (settings->memory.mib < guest::minimum_memory_mib)
         return fail(ErrorKind::usage, "--mem {} is below the {}M that uk's kernel needs to boot: give --mem {}M or more",
                     settings->memory.to_string(), guest::minimum_memory_mib, guest::minimum_memory_mib);
+    if (auto host_mib = vm::host_memory_mib(host.meminfo); host_mib && settings->memory.mib > *host_mib)
+        return fail(ErrorKind::usage, "--mem {} is more than this machine's {} of memory: give --mem {}M or less",
+                    settings->memory.to_string(), settings::MemorySize{*host_mib}.to_string(), *host_mib);
     auto network_request = request.network;
     network_request.ports = settings->ports;
     auto network = vm::plan_network(network_request);

@@ -56,6 +56,7 @@ struct RunHost {
     state::Paths paths;
     std::filesystem::path kvm_device = "/dev/kvm";
     std::filesystem::path cpuinfo = "/proc/cpuinfo";
+    std::filesystem::path meminfo = "/proc/meminfo";
 };
 
 // The program's exit status (attached), 0 (detached, dry run), or the one-line error.

@@ -54,12 +54,43 @@ void write_all(int fd, std::string_view bytes)
     }
 }
 
+// The console log, capped: the older half moves to NAME.1 when it is full.
+class ConsoleLog {
+public:
+    ConsoleLog(std::filesystem::path path, std::uint64_t limit) : path_(std::move(path)), limit_(limit) {}
+    bool open()
+    {
+        fd_.reset(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        written_ = 0;
+        return bool(fd_);
+    }
+    void write(std::string_view bytes)
+    {
+        if (written_ + bytes.size() > limit_ && written_ > 0) {
+            auto older = path_;
+            older += ".1";
+            std::error_code ec;
+            std::filesystem::rename(path_, older, ec);
+            if (!open())
+                return;
+        }
+        write_all(fd_.get(), bytes);
+        written_ += bytes.size();
+    }
+
+private:
+    std::filesystem::path path_;
+    std::uint64_t limit_;
+    UniqueFd fd_;
+    std::uint64_t written_ = 0;
+};
+
 } // namespace
 
 Result<RunOutcome> supervise(vm::Machine& machine, const Supervision& how, RunView& view, StopRequests& stops)
 {
-    UniqueFd log(::open(how.console_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!log) {
+    ConsoleLog log(how.console_log, how.console_log_limit);
+    if (!log.open()) {
         int error = errno;
         machine.kill();
         return fail(ErrorKind::io, "cannot write the console log {}: {}", how.console_log.string(), std::strerror(error));
@@ -92,7 +123,7 @@ Result<RunOutcome> supervise(vm::Machine& machine, const Supervision& how, RunVi
                 if constexpr (std::is_same_v<Kind, vm::event::Running>) {
                     view.running();
                 } else if constexpr (std::is_same_v<Kind, vm::event::Console>) {
-                    write_all(log.get(), event.bytes);
+                    log.write(event.bytes);
                     lines.feed(event.bytes, on_line);
                 } else if constexpr (std::is_same_v<Kind, vm::event::HypervisorStop>) {
                     outcome.hypervisor_stop = event.run_state;
@@ -105,6 +136,7 @@ Result<RunOutcome> supervise(vm::Machine& machine, const Supervision& how, RunVi
                 } else if constexpr (std::is_same_v<Kind, vm::event::Woken>) {
                     if (!stops.take())
                         return;
+                    outcome.stop_signal = stops.last_signal();
                     if (!outcome.stop_requested) {
                         outcome.stop_requested = true;
                         view.stopping(false);

@@ -39,6 +39,7 @@ struct RunOutcome {
     std::optional<int> program_status; // from uk-init's line
     int hypervisor_status = 0;         // the hypervisor process's exit status
     bool stop_requested = false;
+    int stop_signal = 0;               // the signal behind the last stop request, when known
     bool forced = false;               // the VM had to be killed
     std::string panic_line;            // "Kernel panic - not syncing: ..." when the kernel panicked
     // The hypervisor stopped the guest by itself (KVM could not run it, a held panic, a
@@ -49,6 +50,10 @@ struct RunOutcome {
 
 struct Supervision {
     std::filesystem::path console_log;
+    // A chatty program writes hundreds of KB a second for as long as it runs: past this
+    // size the log moves to console.log.1 (replacing an older one) and starts again, so
+    // an instance keeps at most twice this on disk.
+    std::uint64_t console_log_limit = 16ull << 20;
     std::chrono::milliseconds stop_timeout{20'000}; // a graceful stop's grace
     // After uk-init's status line, how long the VM has to power off by itself.
     std::chrono::milliseconds power_off_grace{5'000};

@@ -1,6 +1,7 @@
 // uk build [PROGRAM]: make an image from a program (or the config's Program).
 #include "app/build.hpp"
 #include "cli/command.hpp"
+#include "cli/json_output.hpp"
 #include "cli/image_options.hpp"
 #include "core/log.hpp"
 #include "core/exit_status.hpp"
@@ -29,7 +30,7 @@ void print_listing_json(const image::ImagePlan& plan)
         total += entry.size;
         files.push_back({{"path", entry.guest}, {"size_bytes", entry.size}, {"source", entry.source}, {"why", entry.why}});
     }
-    log::result(nlohmann::json{{"files", files}, {"total_bytes", total}}.dump(2));
+    log::result(json_text(nlohmann::json{{"files", files}, {"total_bytes", total}}));
 }
 
 void print_listing(const image::ImagePlan& plan)
@@ -64,7 +65,7 @@ Result<int> build(const BuildOptions& options, const Context& context)
         options.json ? print_listing_json(*plan) : print_listing(*plan);
         return exit_success;
     }
-    auto built = image::build_image(*request);
+    auto built = app::build_image(*request);
     if (!built)
         return fail(built.error());
     if (!built->has_ca_bundle)
@@ -73,14 +74,14 @@ Result<int> build(const BuildOptions& options, const Context& context)
                                   request->ca_bundle.string()));
     auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (options.json) {
-        log::result(nlohmann::json{{"image", built->disk.path.string()},
+        log::result(json_text(nlohmann::json{{"image", built->disk.path.string()},
                                     {"size_bytes", built->disk.size_bytes},
                                     {"allocated_bytes", built->disk.allocated_bytes},
                                     {"root_bytes", built->disk.root_bytes},
                                     {"compression", settings::to_string(built->compression)},
                                     {"sha256", built->disk.sha256},
                                     {"seconds", seconds}}
-                         .dump(2));
+                         ));
     } else if (log::quiet()) {
         log::result(built->disk.path.string());
     } else {

@@ -1,6 +1,7 @@
 // uk doctor: one screen of what uk will use here and what is missing, each problem with
 // its fix; --json of the same. The exit status is 69 when uk run cannot work here.
 #include "cli/command.hpp"
+#include "cli/json_output.hpp"
 #include "core/exit_status.hpp"
 #include "core/log.hpp"
 #include "doctor/doctor.hpp"
@@ -60,7 +61,7 @@ Result<int> run_doctor(const DoctorOptions& options, const Context& context)
     host.environment = context.environment;
     auto report = doctor::examine(host);
     if (options.json)
-        log::result(doctor::to_json(report).dump(2));
+        log::result(json_text(doctor::to_json(report)));
     else
         print_report(report);
     if (report.has_errors()) {

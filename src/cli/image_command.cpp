@@ -1,6 +1,7 @@
 // uk image create|list|inspect|rm: images for clouds and other hypervisors
 // (image_create_command.cpp), and the image store.
 #include "cli/command.hpp"
+#include "cli/json_output.hpp"
 #include "cli/image_commands.hpp"
 #include "core/exit_status.hpp"
 #include "core/log.hpp"
@@ -44,7 +45,7 @@ Result<int> list(const StoreOptions& options, const Context& context)
                            {"path", image.file.string()},
                            {"size_bytes", image.size_bytes},
                            {"modified", format_utc(image.modified)}});
-        log::result(out.dump(2));
+        log::result(json_text(out));
         return exit_success;
     }
     if (log::quiet()) { // names only, for scripts and shell completion
@@ -79,7 +80,7 @@ Result<int> inspect(const InspectOptions& options, const Context& context)
     if (!info)
         return fail(info.error());
     if (options.json) {
-        log::result(image::to_json(*info).dump(2));
+        log::result(json_text(image::to_json(*info)));
         return exit_success;
     }
     auto json = image::to_json(*info);

@@ -7,6 +7,7 @@
 #include "core/exit_status.hpp"
 #include "core/log.hpp"
 #include "core/signals.hpp"
+#include "core/temporary_files.hpp"
 #include "core/units.hpp"
 #include "image/export.hpp"
 #include "image/firmware.hpp"
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <unistd.h>
 
 namespace uk::cli {
 namespace {
@@ -93,7 +95,10 @@ Result<int> create(const CreateOptions& options, const Context& context)
     auto folder = output.parent_path().empty() ? std::filesystem::path(".") : output.parent_path();
     if (!std::filesystem::is_directory(folder, ec))
         return fail(ErrorKind::not_found, "folder {} does not exist: create it or give another -o", folder.string());
-    auto raw = folder / ("." + output.filename().string() + ".raw.partial");
+    // The raw image is a temporary too (temporary_files.hpp): a killed run leaves one the
+    // next uk in this folder removes.
+    auto raw = std::filesystem::path(temporary_pattern(output)).replace_filename(
+        "." + output.filename().string() + ".uk-tmp." + std::to_string(::getpid()) + ".raw");
     request->output = raw;
     struct RemoveRaw {
         std::filesystem::path path;
@@ -111,7 +116,7 @@ Result<int> create(const CreateOptions& options, const Context& context)
         return fail(bootable.error());
     if (stop_requested())
         return fail(ErrorKind::interrupted, "stopped before the image was written");
-    if (auto exported = image::export_image(raw, *target, output); !exported)
+    if (auto exported = image::export_image(raw, *target, output, [] { return stop_requested(); }); !exported)
         return fail(exported.error());
     auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (log::quiet()) {
@@ -128,6 +133,7 @@ Result<int> create(const CreateOptions& options, const Context& context)
         if (!location)
             return fail(location.error());
         upload_options.progress = progress_bar(output.filename().string());
+        upload_options.cancelled = [] { return stop_requested(); };
         if (auto sent = upload::upload_file(output, *location, *credentials, upload_options); !sent)
             return fail(sent.error().kind, "{} (the image is at {})", sent.error().message, output.string());
         if (!log::quiet())

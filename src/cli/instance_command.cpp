@@ -5,6 +5,7 @@
 #include "app/stop.hpp"
 #include "cli/backend.hpp"
 #include "cli/command.hpp"
+#include "cli/json_output.hpp"
 #include "cli/instance_commands.hpp"
 #include "core/exit_status.hpp"
 #include "core/log.hpp"
@@ -64,7 +65,7 @@ Result<int> list(const ListOptions& options, const Context& context)
         auto out = nlohmann::json::array();
         for (const auto& r : records)
             out.push_back(instance::to_json(r, instance::status_of(r, store->files(r.name)), store->files(r.name)));
-        log::result(out.dump(2));
+        log::result(json_text(out));
         return exit_success;
     }
     if (log::quiet()) { // names only, for scripts and shell completion
@@ -109,7 +110,7 @@ Result<int> inspect(const NameOptions& options, const Context& context)
     if (!found)
         return fail(found.error());
     const auto& [store, record, files] = *found;
-    log::result(instance::to_json(record, instance::status_of(record, files), files).dump(2));
+    log::result(json_text(instance::to_json(record, instance::status_of(record, files), files)));
     return exit_success;
 }
 

@@ -5,10 +5,16 @@
 #include "core/exit_status.hpp"
 #include "instance/store.hpp"
 
+#include "core/files.hpp"
+#include "core/signals.hpp"
+#include "core/unique_fd.hpp"
+
 #include <chrono>
 #include <cstdio>
-#include <fstream>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 
 namespace uk::cli {
 
@@ -24,30 +30,20 @@ Result<int> show_logs(const LogsOptions& options, const Context& context)
     if (!record)
         return fail(record.error());
     auto files = store.files(record->name);
-    std::ifstream in(files.console_log(), std::ios::binary);
-    if (!in)
+    auto older = files.console_log();
+    older += ".1";
+    std::error_code ec;
+    if (!std::filesystem::exists(files.console_log(), ec))
         return fail(ErrorKind::not_found, "instance {} has no console log yet", record->name);
     ConsoleFilter filter(options.all);
     std::string partial;
-    auto show = [&](bool flush_partial) {
-        std::string chunk;
-        char buffer[8192];
-        while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-            chunk.append(buffer, static_cast<std::size_t>(in.gcount()));
-            if (in.eof())
-                break;
-        }
-        in.clear();
-        partial += chunk;
+    auto print = [&](bool flush_partial) {
         std::size_t start = 0;
         for (auto newline = partial.find('\n'); newline != std::string::npos; newline = partial.find('\n', start)) {
             std::string_view line(partial.data() + start, newline - start);
             if (!line.empty() && line.back() == '\r')
                 line.remove_suffix(1);
-            if (auto shown = filter.filter(line)) {
-                std::fwrite(shown->data(), 1, shown->size(), stdout);
-                std::fputc('\n', stdout);
-            }
+            print_console_line(filter, line);
             start = newline + 1;
         }
         partial.erase(0, start);
@@ -58,15 +54,40 @@ Result<int> show_logs(const LogsOptions& options, const Context& context)
         }
         std::fflush(stdout);
     };
-    show(!options.follow);
+    // The log moves to console.log.1 when it is full (docs/json.md): the older part first.
+    if (auto earlier = read_file(older)) {
+        partial += *earlier;
+        print(false);
+    }
+    UniqueFd log(::open(files.console_log().c_str(), O_RDONLY | O_CLOEXEC));
+    auto read_more = [&] {
+        char buffer[8192];
+        ssize_t n;
+        while ((n = ::read(log.get(), buffer, sizeof buffer)) > 0)
+            partial.append(buffer, static_cast<std::size_t>(n));
+    };
+    read_more();
+    print(!options.follow);
     if (!options.follow)
         return exit_success;
-    // Follow until the VM ends (or Ctrl-C, which ends uk as usual).
+    // Until the VM ends, or Ctrl-C (uk holds its stop signals, so it asks for them).
     while (instance::qemu_alive(record->qemu_pid, files)) {
+        if (auto signal = pending_stop_signal())
+            return 128 + signal;
         std::this_thread::sleep_for(100ms);
-        show(false);
+        read_more();
+        // Moved aside because it was full: the rest of it, then the new one.
+        struct stat open_now{}, at_path{};
+        if (::fstat(log.get(), &open_now) == 0 && ::stat(files.console_log().c_str(), &at_path) == 0 &&
+            open_now.st_ino != at_path.st_ino) {
+            read_more();
+            log.reset(::open(files.console_log().c_str(), O_RDONLY | O_CLOEXEC));
+            read_more();
+        }
+        print(false);
     }
-    show(true);
+    read_more();
+    print(true);
     return exit_success;
 }
 

@@ -116,8 +116,13 @@ int main(int argc, char** argv)
     try {
         auto status = (*action)();
         if (!status) {
-            uk::log::error(status.error().message);
-            return uk::exit_status_of(status.error().kind);
+            auto error = status.error();
+            // An interruption's status says which signal: the one still pending, if the
+            // work that noticed it did not say.
+            if (error.kind == uk::ErrorKind::interrupted && error.signal == 0)
+                error.signal = uk::pending_stop_signal();
+            uk::log::error(error.message);
+            return uk::exit_status_of(error);
         }
         return *status;
     } catch (const std::exception& unexpected) {

@@ -2,6 +2,7 @@
 #include "app/run.hpp"
 #include "cli/backend.hpp"
 #include "cli/command.hpp"
+#include "cli/json_output.hpp"
 #include "cli/console_view.hpp"
 #include "cli/image_options.hpp"
 #include "core/exit_status.hpp"
@@ -54,7 +55,7 @@ public:
     void detached(const instance::Record& record, const instance::Files& files) override
     {
         if (json_)
-            log::result(instance::to_json(record, instance::status_of(record, files), files).dump(2));
+            log::result(json_text(instance::to_json(record, instance::status_of(record, files), files)));
         else
             log::result(record.name);
     }

@@ -30,6 +30,9 @@ struct Error {
     ErrorKind kind;
     // One line: what is wrong, where, and what to do. No trailing period or newline.
     std::string message;
+    // ErrorKind::interrupted: the stop signal that ended it (SIGINT, SIGTERM, SIGHUP), when
+    // known; it decides the exit status (128 + the signal, as shells report it).
+    int signal = 0;
 };
 
 template <class T>

@@ -22,7 +22,7 @@ constexpr KindStatus table[] = {
     {ErrorKind::guest_failed, 70, "the VM ended without the program's status (a kernel panic), or a bug"}, // EX_SOFTWARE
     {ErrorKind::internal, 70, ""},
     {ErrorKind::io, 74, "reading or writing on the host failed"}, // EX_IOERR
-    {ErrorKind::interrupted, 130, "stopped by Ctrl-C before there was anything to report"},
+    {ErrorKind::interrupted, 130, "stopped by Ctrl-C before there was anything to report (143 for SIGTERM)"},
 };
 
 } // namespace
@@ -56,6 +56,13 @@ int exit_status_of(ErrorKind kind)
         if (row.kind == kind)
             return row.status;
     return 70;
+}
+
+int exit_status_of(const Error& error)
+{
+    if (error.kind == ErrorKind::interrupted && error.signal > 0)
+        return 128 + error.signal;
+    return exit_status_of(error.kind);
 }
 
 std::string exit_status_help()

@@ -1,10 +1,10 @@
 #include "core/files.hpp"
 
+#include "core/temporary_files.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,18 +17,69 @@ ErrorKind kind_of_errno(int error) { return error == ENOENT ? ErrorKind::not_fou
 
 } // namespace
 
-Result<std::string> read_file(const std::filesystem::path& path)
+namespace {
+
+const char* kind_of(mode_t mode)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    if (S_ISDIR(mode))
+        return "a folder";
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return "a device";
+    if (S_ISFIFO(mode))
+        return "a pipe (FIFO)";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
+// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+Result<UniqueFd> open_without_waiting(const std::filesystem::path& path, struct stat& st)
+{
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!fd) {
         int error = errno;
         return fail(kind_of_errno(error), "cannot read {}: {}", path.string(), describe_errno(error));
     }
-    std::ostringstream contents;
-    contents << in.rdbuf();
-    if (in.bad())
-        return fail(ErrorKind::io, "cannot read {}: read error", path.string());
-    return std::move(contents).str();
+    if (::fstat(fd.get(), &st) != 0)
+        return fail(ErrorKind::io, "cannot read {}: {}", path.string(), describe_errno(errno));
+    return fd;
+}
+
+} // namespace
+
+Result<UniqueFd> open_regular_file(const std::filesystem::path& path)
+{
+    struct stat st{};
+    auto fd = open_without_waiting(path, st);
+    if (!fd)
+        return fd;
+    if (!S_ISREG(st.st_mode))
+        return fail(ErrorKind::invalid_input, "{} is {}: uk reads regular files only", path.string(), kind_of(st.st_mode));
+    return fd;
+}
+
+Result<std::string> read_file(const std::filesystem::path& path)
+{
+    struct stat st{};
+    auto fd = open_without_waiting(path, st);
+    if (!fd)
+        return fail(fd.error());
+    if (S_ISDIR(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+        return fail(ErrorKind::invalid_input, "{} is {}, not a file uk can read", path.string(), kind_of(st.st_mode));
+    // A pipe (-c <(...)) is read to its end; with no writer that end comes at once.
+    ::fcntl(fd->get(), F_SETFL, 0);
+    std::string contents;
+    char buffer[65536];
+    for (;;) {
+        ssize_t n = ::read(fd->get(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return fail(ErrorKind::io, "cannot read {}: {}", path.string(), describe_errno(errno));
+        if (n == 0)
+            return contents;
+        contents.append(buffer, static_cast<std::size_t>(n));
+    }
 }
 
 std::string file_identity(const std::filesystem::path& path)
@@ -42,14 +93,12 @@ std::string file_identity(const std::filesystem::path& path)
 
 Result<std::string> read_file_prefix(const std::filesystem::path& path, std::size_t limit)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        int error = errno;
-        return fail(kind_of_errno(error), "cannot read {}: {}", path.string(), describe_errno(error));
-    }
+    auto fd = open_regular_file(path);
+    if (!fd)
+        return fail(fd.error());
     std::string bytes(limit, '\0');
-    in.read(bytes.data(), static_cast<std::streamsize>(limit));
-    bytes.resize(static_cast<std::size_t>(in.gcount()));
+    ssize_t got = ::pread(fd->get(), bytes.data(), limit, 0);
+    bytes.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
     return bytes;
 }
 
@@ -85,19 +134,35 @@ Status read_fully_at(int fd, std::span<std::byte> bytes, std::uint64_t offset, s
     return {};
 }
 
-Result<AtomicFile> AtomicFile::create(const std::filesystem::path& target)
+Status create_private_directories(const std::filesystem::path& folder)
+{
+    std::error_code ec;
+    if (folder.empty() || std::filesystem::is_directory(folder, ec))
+        return {};
+    if (auto parent = folder.parent_path(); parent != folder)
+        if (auto made = create_private_directories(parent); !made)
+            return made;
+    if (::mkdir(folder.c_str(), 0700) != 0 && errno != EEXIST)
+        return fail(ErrorKind::io, "cannot create folder {}: {}", folder.string(), describe_errno(errno));
+    return {};
+}
+
+Result<AtomicFile> AtomicFile::create(const std::filesystem::path& target, Readers readers)
 {
     auto directory = target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path();
-    std::string pattern = (directory / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+    remove_stale_temporaries(directory);
+    std::string pattern = temporary_pattern(target);
     int fd = mkostemp(pattern.data(), O_CLOEXEC);
     if (fd < 0) {
         int error = errno;
         return fail(kind_of_errno(error), "cannot create a file in {}: {}", directory.string(), describe_errno(error));
     }
-    // mkostemp creates 0600; an image or kernel should get the usual umask-based mode.
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
+    // mkostemp creates 0600, which uk's own files keep.
+    if (readers == Readers::umask) {
+        mode_t mask = umask(0);
+        umask(mask);
+        fchmod(fd, 0666 & ~mask);
+    }
     return AtomicFile(fd, pattern, target);
 }
 
@@ -152,9 +217,9 @@ Status AtomicFile::commit()
     return {};
 }
 
-Status write_file_atomically(const std::filesystem::path& target, std::span<const std::byte> bytes)
+Status write_file_atomically(const std::filesystem::path& target, std::span<const std::byte> bytes, Readers readers)
 {
-    auto file = AtomicFile::create(target);
+    auto file = AtomicFile::create(target, readers);
     if (!file)
         return fail(file.error());
     if (auto written = file->write_at(bytes, 0); !written)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "core/unique_fd.hpp"
 
 #include <cstddef>
 #include <filesystem>
@@ -11,7 +12,14 @@
 
 namespace uk {
 
+// The whole file. Never blocks on opening: a FIFO without a writer reads as empty, a
+// device (endless, like /dev/zero) or a folder is an error.
 Result<std::string> read_file(const std::filesystem::path& path);
+
+// Opens a regular file for reading, refusing anything else (a device, FIFO, socket or
+// folder) before reading a byte of it: what uk packs into images must be a file, and
+// opening a FIFO or reading a device would block or never end.
+Result<UniqueFd> open_regular_file(const std::filesystem::path& path);
 
 // What tells one file apart on this host, cheaply: path, size, inode and modification
 // time (for caches keyed on a binary); empty when it cannot be read.
@@ -23,12 +31,21 @@ Result<std::string> read_file_prefix(const std::filesystem::path& path, std::siz
 Status write_fully_at(int fd, std::span<const std::byte> bytes, std::uint64_t offset, std::string_view what);
 Status read_fully_at(int fd, std::span<std::byte> bytes, std::uint64_t offset, std::string_view what);
 
-// A file written beside its final path under a temporary name and renamed into place by
-// commit(), so readers never see half of it. Destroying it uncommitted removes the
-// temporary file: a failed or interrupted write leaves nothing behind.
+// Who may read a file uk writes: only its owner (uk's own images, records and logs may
+// hold what -e put in them), or whoever the user's umask allows (files given with -o).
+enum class Readers { owner, umask };
+
+// Creates `folder` and its missing parents with mode 0700, as the XDG base directory
+// specification asks for user data.
+Status create_private_directories(const std::filesystem::path& folder);
+
+// A file written beside its final path under a temporary name (temporary_files.hpp) and
+// renamed into place by commit(), so readers never see half of it. Destroying it
+// uncommitted removes the temporary file: a failed or interrupted write leaves nothing
+// behind, and a killed one leaves a file the next uk removes.
 class AtomicFile {
 public:
-    static Result<AtomicFile> create(const std::filesystem::path& target);
+    static Result<AtomicFile> create(const std::filesystem::path& target, Readers readers = Readers::owner);
 
     AtomicFile(AtomicFile&& other) noexcept;
     AtomicFile& operator=(AtomicFile&&) = delete;
@@ -55,7 +72,8 @@ private:
     std::filesystem::path target_;
 };
 
-Status write_file_atomically(const std::filesystem::path& target, std::span<const std::byte> bytes);
+Status write_file_atomically(const std::filesystem::path& target, std::span<const std::byte> bytes,
+                             Readers readers = Readers::owner);
 
 inline std::span<const std::byte> as_bytes(std::string_view text)
 {

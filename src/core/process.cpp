@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
@@ -273,7 +274,7 @@ std::string shell_quote(const std::vector<std::string>& argv)
     return line;
 }
 
-Result<ToolRun> run_tool(const std::vector<std::string>& argv)
+Result<ToolRun> run_tool(const std::vector<std::string>& argv, const std::function<bool()>& cancelled)
 {
     auto process = Process::spawn(
         {.argv = argv, .stdin_stream = DevNull{}, .stdout_stream = Pipe{}, .merge_stderr_into_stdout = true});
@@ -281,10 +282,21 @@ Result<ToolRun> run_tool(const std::vector<std::string>& argv)
         return fail(process.error());
     ToolRun run;
     char buffer[4096];
-    ssize_t n;
-    while ((n = ::read(process->stdout_fd(), buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
-        if (n > 0)
-            run.output.append(buffer, static_cast<std::size_t>(n));
+    for (;;) {
+        if (cancelled && cancelled()) {
+            process->kill();
+            return fail(ErrorKind::interrupted, "stopped while {} ran", std::filesystem::path(argv[0]).filename().string());
+        }
+        pollfd p{process->stdout_fd(), POLLIN, 0};
+        if (::poll(&p, 1, 100) == 0)
+            continue;
+        ssize_t n = ::read(process->stdout_fd(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        run.output.append(buffer, static_cast<std::size_t>(n));
+    }
     run.status = process->wait();
     return run;
 }

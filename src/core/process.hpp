@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -94,7 +95,8 @@ struct ToolRun {
     std::string output;
     std::string first_line() const { return output.substr(0, output.find('\n')); }
 };
-Result<ToolRun> run_tool(const std::vector<std::string>& argv);
+// `cancelled` is asked every 100 ms: true kills the tool and gives ErrorKind::interrupted.
+Result<ToolRun> run_tool(const std::vector<std::string>& argv, const std::function<bool()>& cancelled = {});
 
 // Looks a program up in PATH the way execvp would; empty if it is not there.
 std::optional<std::filesystem::path> find_in_path(const std::string& program);

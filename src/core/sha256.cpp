@@ -1,6 +1,9 @@
 #include "core/sha256.hpp"
 
+#include "core/files.hpp"
+
 #include <array>
+#include <unistd.h>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -45,21 +48,21 @@ std::string sha256_hex(std::span<const std::byte> bytes)
 
 Result<std::string> sha256_file(const std::filesystem::path& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        int error = errno;
-        return fail(error == ENOENT ? ErrorKind::not_found : ErrorKind::io, "cannot read {}: {}", path.string(),
-                    std::strerror(error));
-    }
+    auto fd = open_regular_file(path);
+    if (!fd)
+        return fail(fd.error());
     auto context = new_context();
     std::array<char, 1 << 16> buffer{};
-    while (in) {
-        in.read(buffer.data(), buffer.size());
-        EVP_DigestUpdate(context.get(), buffer.data(), static_cast<std::size_t>(in.gcount()));
+    for (;;) {
+        ssize_t n = ::read(fd->get(), buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return fail(ErrorKind::io, "cannot read {}: {}", path.string(), std::strerror(errno));
+        if (n == 0)
+            return finish(context.get());
+        EVP_DigestUpdate(context.get(), buffer.data(), static_cast<std::size_t>(n));
     }
-    if (in.bad())
-        return fail(ErrorKind::io, "cannot read {}: read error", path.string());
-    return finish(context.get());
 }
 
 } // namespace uk

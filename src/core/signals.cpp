@@ -45,9 +45,22 @@ bool StopSignals::take()
 {
     signalfd_siginfo info{};
     bool any = false;
-    while (::read(fd_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info))
+    while (::read(fd_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
         any = true;
+        last_ = static_cast<int>(info.ssi_signo);
+    }
     return any;
+}
+
+int pending_stop_signal()
+{
+    sigset_t pending;
+    sigemptyset(&pending);
+    sigpending(&pending);
+    for (int s : {SIGTERM, SIGHUP, SIGINT})
+        if (sigismember(&pending, s) == 1)
+            return s;
+    return 0;
 }
 
 } // namespace uk

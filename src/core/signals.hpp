@@ -16,6 +16,9 @@ void defer_stop_signals();
 // True when one of them is pending (it stays pending for whoever handles it next).
 bool stop_requested();
 
+// The pending stop signal (SIGTERM before SIGHUP before SIGINT), or 0.
+int pending_stop_signal();
+
 // Requests to stop, readable on a descriptor: what an event loop polls beside its other
 // inputs. StopSignals is the real one; tests give their own.
 class StopRequests {
@@ -24,6 +27,8 @@ public:
     virtual int fd() const = 0;
     // Takes what arrived; true when at least one request did.
     virtual bool take() = 0;
+    // The signal behind the last request taken, when there is one (0 otherwise).
+    virtual int last_signal() const { return 0; }
 };
 
 // The stop signals, delivered on a signalfd while the object lives (they stay blocked).
@@ -35,8 +40,10 @@ public:
     StopSignals& operator=(const StopSignals&) = delete;
     int fd() const override { return fd_.get(); }
     bool take() override;
+    int last_signal() const override { return last_; }
 
 private:
+    int last_ = 0;
     sigset_t set_{};
     sigset_t previous_{};
     UniqueFd fd_;

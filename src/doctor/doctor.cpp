@@ -2,6 +2,7 @@
 
 #include "core/process.hpp"
 #include "core/sha256.hpp"
+#include "core/temporary_files.hpp"
 #include "core/units.hpp"
 #include "guest/embedded.hpp"
 #include "hypervisor/host.hpp"
@@ -134,6 +135,30 @@ Finding examine_folder(const std::string& topic, const fs::path& folder, const s
                        fmt::format("give yourself write access to {} {}", holder.string(), elsewhere), details);
     return ok(topic, exists ? folder.string() + contents : fmt::format("{} (made when first needed)", folder.string()),
               details);
+}
+
+// Files that killed uk runs left under temporary names (core/temporary_files.hpp).
+Finding examine_leftovers(const state::Paths& paths)
+{
+    std::vector<fs::path> left;
+    for (const auto& folder : {paths.images, paths.cache}) {
+        auto found = stale_temporaries(folder);
+        left.insert(left.end(), found.begin(), found.end());
+    }
+    nlohmann::json details{{"files", nlohmann::json::array()}};
+    std::uint64_t bytes = 0;
+    for (const auto& file : left) {
+        details["files"].push_back(file.string());
+        std::error_code ec;
+        auto size = fs::file_size(file, ec);
+        bytes += ec ? 0 : size;
+    }
+    if (left.empty())
+        return ok("leftovers", "no files left behind by killed uk runs", details);
+    return flagged(Severity::warning, "leftovers",
+                   fmt::format("{} file{} ({}) left behind by uk runs that were killed, e.g. {}", left.size(),
+                               left.size() == 1 ? "" : "s", human_bytes(bytes), left.front().string()),
+                   "the next uk build or image create in that folder removes them, or remove them yourself", details);
 }
 
 Finding examine_disk(const Host& host, const fs::path& images)
@@ -289,6 +314,7 @@ Report examine(const Host& host)
             "instances", paths->instances, fmt::format(" ({} instance{}, {} running)", records.size(), records.size() == 1 ? "" : "s", running)));
         report.findings.push_back(examine_folder("cache", paths->cache, ""));
         report.findings.push_back(examine_disk(host, paths->images));
+        report.findings.push_back(examine_leftovers(*paths));
     }
     report.findings.push_back(examine_tap(host));
     report.findings.push_back(examine_bridge(host));

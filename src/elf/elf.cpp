@@ -83,6 +83,9 @@ Result<Program> inspect_program(const std::filesystem::path& path)
     if (object->type != ET_EXEC && object->type != ET_DYN)
         return fail(ErrorKind::invalid_input, "{} is not an executable (ELF type {})", name, object->type);
 
+    if (!object->loadable)
+        return fail(ErrorKind::invalid_input, "{} is a damaged ELF file (nothing to load: no PT_LOAD segment)", name);
+
     Program program;
     program.interpreter = object->interpreter;
     if (program.interpreter) {

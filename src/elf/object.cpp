@@ -1,7 +1,10 @@
 #include "elf/object.hpp"
 
+#include "core/files.hpp"
+
 #include "core/unique_fd.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -133,25 +136,17 @@ void read_imports(Elf* elf, ObjectInfo& info)
 
 std::string file_head(const std::filesystem::path& path, std::size_t bytes)
 {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0)
-        return {};
-    std::string head(bytes, '\0');
-    ssize_t got = ::pread(fd.get(), head.data(), bytes, 0);
-    head.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
-    return head;
+    return read_file_prefix(path, bytes).value_or("");
 }
 
 bool is_x86_64(const ObjectInfo& info) { return info.elf_class == ELFCLASS64 && info.machine == EM_X86_64; }
 
 Result<ObjectInfo> read_object(const std::filesystem::path& path)
 {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) {
-        int error = errno;
-        return fail(error == ENOENT ? ErrorKind::not_found : ErrorKind::io, "cannot read {}: {}", path.string(),
-                    std::strerror(error));
-    }
+    auto opened = open_regular_file(path);
+    if (!opened)
+        return fail(opened.error());
+    const auto& fd = *opened;
     elf_version(EV_CURRENT);
     ElfHandle elf(elf_begin(fd.get(), ELF_C_READ_MMAP, nullptr), &elf_end);
     GElf_Ehdr header;
@@ -167,11 +162,20 @@ Result<ObjectInfo> read_object(const std::filesystem::path& path)
         return fail(damaged(path, "program headers"));
     size_t file_size = 0;
     const char* raw = elf_rawfile(elf.get(), &file_size);
+    // Found here, at build time, not as a guest that cannot start its program: a file cut
+    // short (a partial download, a copy that ran out of space) still has a whole header.
+    std::size_t declared = header.e_phnum == PN_XNUM ? phnum : header.e_phnum; // libelf may see fewer
+    if (header.e_phoff > file_size || std::max(declared, phnum) * header.e_phentsize > file_size - header.e_phoff)
+        return fail(damaged(path, "its program headers go past the end of the file: cut short?"));
+    bool loadable = false;
     std::optional<GElf_Phdr> dynamic;
     for (size_t i = 0; i < phnum; i++) {
         GElf_Phdr ph;
         if (!gelf_getphdr(elf.get(), static_cast<int>(i), &ph))
             return fail(damaged(path, "program header"));
+        if (ph.p_filesz > 0 && (ph.p_offset > file_size || ph.p_filesz > file_size - ph.p_offset))
+            return fail(damaged(path, "a segment goes past the end of the file: cut short?"));
+        loadable = loadable || ph.p_type == PT_LOAD;
         if (ph.p_type == PT_INTERP) {
             if (!raw || ph.p_offset + ph.p_filesz > file_size || ph.p_filesz == 0)
                 return fail(damaged(path, "PT_INTERP"));
@@ -180,6 +184,7 @@ Result<ObjectInfo> read_object(const std::filesystem::path& path)
             dynamic = ph;
         }
     }
+    info.loadable = loadable;
     if (dynamic)
         if (auto read = read_dynamic(elf.get(), phnum, *dynamic, path, info); !read)
             return fail(read.error());

@@ -17,6 +17,7 @@ struct ObjectInfo {
     int os_abi = 0;
     int type = 0;          // ET_EXEC, ET_DYN, ...
     bool pie_flag = false; // DF_1_PIE
+    bool loadable = false; // has a PT_LOAD segment
     std::optional<std::string> interpreter; // PT_INTERP
     std::optional<std::string> soname;      // DT_SONAME
     std::vector<std::string> needed;        // DT_NEEDED, in order

@@ -23,4 +23,9 @@ bool is_kernel_panic_line(std::string_view line)
     return line.find("Kernel panic - not syncing") != std::string_view::npos;
 }
 
+bool is_root_mount_panic(std::string_view panic_line)
+{
+    return panic_line.find("VFS: Unable to mount root fs") != std::string_view::npos;
+}
+
 } // namespace uk::guest

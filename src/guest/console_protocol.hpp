@@ -20,4 +20,7 @@ std::optional<ExitStatusLine> find_exit_status_line(std::string_view line);
 // "Kernel panic - not syncing: ..." when the line is the kernel's panic.
 bool is_kernel_panic_line(std::string_view line);
 
+// The kernel's panic because it found no root file system to mount.
+bool is_root_mount_panic(std::string_view panic_line);
+
 } // namespace uk::guest

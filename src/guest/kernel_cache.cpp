@@ -1,6 +1,7 @@
 #include "guest/kernel_cache.hpp"
 
 #include "core/files.hpp"
+#include "core/sha256.hpp"
 #include "guest/embedded.hpp"
 #include "guest/vmlinux.hpp"
 
@@ -10,17 +11,24 @@ Result<std::filesystem::path> direct_boot_kernel(const std::filesystem::path& ca
 {
     auto folder = cache / "kernels" / kernel_record().sha256;
     auto path = folder / "vmlinux";
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(path, ec))
+    auto digest_path = folder / "vmlinux.sha256";
+    // The unpacked kernel is checked against the digest taken when it was unpacked (about
+    // 15 ms): a cache damaged on disk would otherwise fail every run with QEMU's "Error
+    // while loading elf kernel". A damaged one is unpacked again.
+    auto kept = read_file(digest_path);
+    auto actual = sha256_file(path);
+    if (kept && actual && *kept == *actual)
         return path;
-    std::filesystem::create_directories(folder, ec);
-    if (ec)
-        return fail(ErrorKind::io, "cannot create folder {}: {}", folder.string(), ec.message());
+    if (auto made = create_private_directories(folder); !made)
+        return fail(made.error());
     auto vmlinux = extract_vmlinux(kernel_image());
     if (!vmlinux)
         return fail(ErrorKind::internal, "the embedded kernel cannot be unpacked: {}", vmlinux.error().message);
-    // Atomic: a concurrent uk run sees the whole file or none.
+    // Atomic: a concurrent uk run sees the whole file or none; the digest comes second, so
+    // a kernel with a digest is always a whole one.
     if (auto written = write_file_atomically(path, *vmlinux); !written)
+        return fail(written.error());
+    if (auto written = write_file_atomically(digest_path, as_bytes(sha256_hex(*vmlinux))); !written)
         return fail(written.error());
     return path;
 }

@@ -75,8 +75,7 @@ Result<QemuBinary> find_qemu(const std::optional<std::string>& override_path, co
             return fail(asked.error());
         line = *asked;
         // A cache that cannot be written only costs the next run the same 0.1 s.
-        std::error_code ec;
-        std::filesystem::create_directories(cache, ec);
+        (void)create_private_directories(cache);
         (void)write_file_atomically(cache_file, as_bytes(nlohmann::json{{"binary", key}, {"version_line", *line}}.dump()));
     }
     auto binary = parse_qemu_version(*line);

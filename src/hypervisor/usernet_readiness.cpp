@@ -1,5 +1,6 @@
 #include "hypervisor/usernet_readiness.hpp"
 
+#include "core/unique_fd.hpp"
 #include "hypervisor/qmp.hpp"
 
 #include <arpa/inet.h>
@@ -26,32 +27,37 @@ public:
         address.sin_port = htons(forward.host_port);
         auto host = forward.host_address == "0.0.0.0" ? std::string("127.0.0.1") : forward.host_address;
         inet_pton(AF_INET, host.c_str(), &address.sin_addr);
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-            ::close(fd_);
-            fd_ = -1;
-        }
+        fd_.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (fd_ && ::connect(fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+            fd_.reset();
     }
-    ~Probe()
+    bool connected() const { return bool(fd_); }
+    // Bytes came from the other end: only a guest that accepted sends any.
+    bool received() const
     {
-        if (fd_ >= 0)
-            ::close(fd_);
+        char byte;
+        return fd_ && ::recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
     }
-    Probe(const Probe&) = delete;
-    Probe& operator=(const Probe&) = delete;
-    bool connected() const { return fd_ >= 0; }
 
 private:
-    int fd_ = -1;
+    UniqueFd fd_;
 };
 
 } // namespace
 
 bool guest_accepted(const std::string& usernet, std::uint16_t guest_port)
 {
+    // Every state past the handshake: a server that answers and closes at once is seen in
+    // CLOSE_WAIT, LAST_ACK or TIME_WAIT as often as in ESTABLISHED.
+    static constexpr const char* accepted[] = {"TCP[ESTABLISHED]", "TCP[CLOSE_WAIT]", "TCP[FIN_WAIT_1]",
+                                               "TCP[FIN_WAIT_2]",  "TCP[CLOSING]",    "TCP[LAST_ACK]",
+                                               "TCP[TIME_WAIT]"};
     std::istringstream lines(usernet);
     for (std::string line; std::getline(lines, line);) {
-        if (line.find("TCP[ESTABLISHED]") == std::string::npos)
+        bool past_handshake = false;
+        for (const char* state : accepted)
+            past_handshake = past_handshake || line.find(state) != std::string::npos;
+        if (!past_handshake)
             continue;
         std::istringstream words(line);
         std::vector<std::string> fields;
@@ -87,14 +93,19 @@ Result<vm::Readiness> wait_until_guest_accepts(const std::filesystem::path& qmp_
             return Readiness::vm_ended;
         {
             // A fresh connection each round: QEMU retries a guest that is not up yet with
-            // TCP's growing backoff, seconds apart.
+            // TCP's growing backoff, seconds apart. QEMU is asked several times while it
+            // lasts, so a connection the guest accepts and closes at once is seen too.
             Probe probe(forward);
-            std::this_thread::sleep_for(100ms);
-            auto usernet = qmp->human("info usernet", 5s);
-            if (!usernet)
-                return ended_or(usernet.error());
-            if (probe.connected() && guest_accepted(*usernet, forward.guest_port))
-                return Readiness::ready;
+            for (int look = 0; look < 10 && probe.connected(); look++) {
+                std::this_thread::sleep_for(10ms);
+                if (probe.received())
+                    return Readiness::ready;
+                auto usernet = qmp->human("info usernet", 5s);
+                if (!usernet)
+                    return ended_or(usernet.error());
+                if (guest_accepted(*usernet, forward.guest_port))
+                    return Readiness::ready;
+            }
         }
         std::this_thread::sleep_for(50ms);
     }

@@ -156,7 +156,10 @@ Result<ImagePlan> plan_image(const BuildRequest& request)
             return fail(added.error());
         plan.has_ca_bundle = true;
     }
-    if (auto added = tree.add_bytes("/etc/uk/manifest.json", to_json(manifest)); !added)
+    auto manifest_text = to_json(manifest);
+    if (auto fits = check_manifest(manifest, manifest_text); !fits)
+        return fail(fits.error());
+    if (auto added = tree.add_bytes("/etc/uk/manifest.json", manifest_text); !added)
         return fail(added.error());
 
     for (const auto& [path, entry] : tree.entries()) {
@@ -193,7 +196,11 @@ Result<BuildResult> build_image(const BuildRequest& request)
                 to_string(squashfs.compression));
     squashfs.cancelled = request.cancelled;
     auto disk = write_disk(
-        DiskSpec{.root = &plan->tree, .kernel = request.kernel, .squashfs = squashfs, .cancelled = request.cancelled},
+        DiskSpec{.root = &plan->tree,
+                 .kernel = request.kernel,
+                 .squashfs = squashfs,
+                 .readers = request.readers,
+                 .cancelled = request.cancelled},
         request.output);
     if (!disk)
         return fail(disk.error());

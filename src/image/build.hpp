@@ -43,6 +43,7 @@ struct BuildRequest {
     bool strip = false;                                   // strip ELF files as they are packed
     Compression compression = Compression::automatic;
     std::filesystem::path output;
+    Readers readers = Readers::owner;                     // of the image file (files.hpp)
     std::span<const std::byte> kernel;                    // bzImage for the boot partition
     std::span<const std::byte> init;                      // uk-init
     // The host's CA bundle, copied to /etc/ssl/certs/ca-certificates.crt when present.

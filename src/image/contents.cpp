@@ -37,6 +37,15 @@ std::filesystem::path host_place(const std::filesystem::path& base, const std::s
 
 std::uint16_t permission_bits(mode_t mode) { return static_cast<std::uint16_t>(mode & 07777); }
 
+// Opening a FIFO blocks and a device may never end: refused before anything reads them.
+Status packable(const std::filesystem::path& path, mode_t mode)
+{
+    if (S_ISREG(mode) || S_ISDIR(mode) || S_ISLNK(mode))
+        return {};
+    return fail(ErrorKind::invalid_input, "{} is a device, pipe or socket: uk packs files, folders and symlinks only",
+                path.string());
+}
+
 } // namespace
 
 Status pack_file(FileTree& tree, const std::filesystem::path& host, const std::string& guest_path, std::uint16_t mode,
@@ -77,8 +86,7 @@ Status pack_folder(FileTree& tree, const std::filesystem::path& host, const std:
         else if (S_ISLNK(st.st_mode))
             added = tree.add_symlink(guest, std::filesystem::read_symlink(entry, ec).string(), why);
         else
-            return fail(ErrorKind::invalid_input,
-                        "{} is a device, pipe or socket: uk packs files, folders and symlinks only", entry.string());
+            added = packable(entry, st.st_mode);
         if (!added)
             return added;
     }
@@ -99,6 +107,8 @@ Status pack_contents(FileTree& tree, const Contents& contents, const PackOptions
             return fail(ErrorKind::not_found, "Files: {} does not exist (looked at {})", entry, host.string());
         if (S_ISDIR(st.st_mode))
             return fail(ErrorKind::invalid_input, "Files: {} is a folder; list it in Dirs", entry);
+        if (auto ok = packable(host, st.st_mode); !ok)
+            return fail(ok.error().kind, "Files: {}", ok.error().message);
         if (auto added = pack_file(tree, host, *guest, permission_bits(st.st_mode), "Files", options); !added)
             return added;
     }
@@ -138,6 +148,8 @@ Status pack_contents(FileTree& tree, const Contents& contents, const PackOptions
             struct stat st{};
             if (::stat(match.c_str(), &st) != 0)
                 return fail(ErrorKind::io, "cannot read {}", describe_errno(match));
+            if (auto ok = packable(match, st.st_mode); !ok)
+                return fail(ok.error().kind, "MapDirs: {}", ok.error().message);
             auto added = S_ISDIR(st.st_mode) ? pack_folder(tree, match, guest, "MapDirs", options)
                                              : pack_file(tree, match, guest, permission_bits(st.st_mode), "MapDirs", options);
             if (!added)

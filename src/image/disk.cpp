@@ -32,7 +32,7 @@ Result<DiskImage> write_disk(const DiskSpec& spec, const std::filesystem::path& 
     if (!fat)
         return fail(fat.error());
 
-    auto file = AtomicFile::create(output);
+    auto file = AtomicFile::create(output, spec.readers);
     if (!file)
         return fail(file.error());
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "image/file_tree.hpp"
 #include "image/gpt.hpp"
 #include "image/squashfs.hpp"
@@ -25,6 +26,7 @@ struct DiskSpec {
     const FileTree* root = nullptr;        // complete: program, uk-init, manifest, /etc
     std::span<const std::byte> kernel;     // bzImage for the boot partition
     SquashfsOptions squashfs;
+    Readers readers = Readers::owner;
     std::function<bool()> cancelled = [] { return false; };
 };
 

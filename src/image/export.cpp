@@ -2,6 +2,8 @@
 
 #include "core/files.hpp"
 #include "core/process.hpp"
+#include "core/temporary_files.hpp"
+#include "core/unique_fd.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -35,7 +37,7 @@ const TargetInfo& info(Target target)
 }
 
 Status qemu_img_convert(const std::filesystem::path& raw, const std::vector<std::string>& format,
-                        const std::filesystem::path& output)
+                        const std::filesystem::path& output, const std::function<bool()>& cancelled)
 {
     auto qemu_img = find_in_path("qemu-img");
     if (!qemu_img)
@@ -44,7 +46,7 @@ Status qemu_img_convert(const std::filesystem::path& raw, const std::vector<std:
     std::vector<std::string> argv{qemu_img->string(), "convert", "-q", "-f", "raw"};
     argv.insert(argv.end(), format.begin(), format.end());
     argv.insert(argv.end(), {raw.string(), output.string()});
-    auto run = run_tool(argv);
+    auto run = run_tool(argv, cancelled);
     if (!run)
         return fail(run.error());
     if (run->status != 0)
@@ -52,8 +54,36 @@ Status qemu_img_convert(const std::filesystem::path& raw, const std::vector<std:
     return {};
 }
 
+// Copies in blocks, asking `cancelled` between them.
+Status copy_file(const std::filesystem::path& from, const std::filesystem::path& to,
+                 const std::function<bool()>& cancelled)
+{
+    auto in = open_regular_file(from);
+    if (!in)
+        return fail(in.error());
+    UniqueFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+    if (!out)
+        return fail(ErrorKind::io, "cannot write {}: {}", to.string(), std::strerror(errno));
+    std::vector<char> buffer(1 << 20);
+    for (std::uint64_t offset = 0;;) {
+        if (cancelled())
+            return fail(ErrorKind::interrupted, "stopped while writing {}", to.string());
+        ssize_t n = ::pread(in->get(), buffer.data(), buffer.size(), static_cast<off_t>(offset));
+        if (n < 0)
+            return fail(ErrorKind::io, "cannot read {}: {}", from.string(), std::strerror(errno));
+        if (n == 0)
+            return {};
+        if (auto written = write_fully_at(out.get(), std::as_bytes(std::span(buffer.data(), static_cast<std::size_t>(n))),
+                                          offset, to.string());
+            !written)
+            return written;
+        offset += static_cast<std::uint64_t>(n);
+    }
+}
+
 // GCP imports a gzipped tar holding one file, disk.raw, in GNU format.
-Status write_gcp_tarball(const std::filesystem::path& raw, const std::filesystem::path& output)
+Status write_gcp_tarball(const std::filesystem::path& raw, const std::filesystem::path& output,
+                         const std::function<bool()>& cancelled)
 {
     struct stat st{};
     if (::stat(raw.c_str(), &st) != 0)
@@ -78,6 +108,10 @@ Status write_gcp_tarball(const std::filesystem::path& raw, const std::filesystem
     std::vector<char> buffer(1 << 20);
     ssize_t n;
     while ((n = ::read(fd, buffer.data(), buffer.size())) > 0) {
+        if (cancelled()) {
+            ::close(fd);
+            return fail(ErrorKind::interrupted, "stopped while writing {}", output.string());
+        }
         if (archive_write_data(tar.get(), buffer.data(), static_cast<std::size_t>(n)) != n) {
             ::close(fd);
             return fail(ErrorKind::io, "cannot write {}: {}", output.string(), archive_error_string(tar.get()));
@@ -105,38 +139,43 @@ std::string to_string(Target target) { return info(target).name; }
 
 std::string file_extension(Target target) { return info(target).extension; }
 
-Status export_image(const std::filesystem::path& raw, Target target, const std::filesystem::path& output)
+Status export_image(const std::filesystem::path& raw, Target target, const std::filesystem::path& output,
+                    const std::function<bool()>& cancelled)
 {
-    // Written beside the output and renamed: an interrupted export leaves no half file.
-    auto partial = output.parent_path() / ("." + output.filename().string() + ".partial");
+    // Written beside the output under a temporary's name and renamed: an interrupted
+    // export leaves no half file, and a killed one a file the next uk removes.
+    auto partial = temporary_pattern(output);
+    partial.replace(partial.size() - 6, 6, "export");
     std::error_code ec;
-    std::filesystem::remove(partial, ec);
     Status made;
     switch (target) {
     case Target::raw:
-        std::filesystem::copy_file(raw, partial, ec);
-        made = ec ? Status(fail(ErrorKind::io, "cannot write {}: {}", partial.string(), ec.message())) : Status{};
+        made = copy_file(raw, partial, cancelled);
         break;
     case Target::qcow2:
     case Target::openstack:
-        made = qemu_img_convert(raw, {"-O", "qcow2"}, partial);
+        made = qemu_img_convert(raw, {"-O", "qcow2"}, partial, cancelled);
         break;
     case Target::vmdk:
     case Target::aws:
-        made = qemu_img_convert(raw, {"-O", "vmdk", "-o", "subformat=streamOptimized"}, partial);
+        made = qemu_img_convert(raw, {"-O", "vmdk", "-o", "subformat=streamOptimized"}, partial, cancelled);
         break;
     case Target::vhd:
         // Azure: a fixed VHD whose size is a whole number of MiB (uk's images are).
-        made = qemu_img_convert(raw, {"-O", "vpc", "-o", "subformat=fixed,force_size=on"}, partial);
+        made = qemu_img_convert(raw, {"-O", "vpc", "-o", "subformat=fixed,force_size=on"}, partial, cancelled);
         break;
     case Target::gcp:
-        made = write_gcp_tarball(raw, partial);
+        made = write_gcp_tarball(raw, partial, cancelled);
         break;
     }
     if (!made) {
         std::filesystem::remove(partial, ec);
         return made;
     }
+    // Like any file given with -o, it is the user's to share: the umask decides.
+    mode_t mask = ::umask(0);
+    ::umask(mask);
+    ::chmod(partial.c_str(), 0666 & ~mask);
     std::filesystem::rename(partial, output, ec);
     if (ec) {
         std::filesystem::remove(partial, ec);

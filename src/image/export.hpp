@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace uk::image {
@@ -18,6 +19,9 @@ std::string to_string(Target target);
 std::string file_extension(Target target);
 
 // Writes `output` (atomically) from the raw image `raw`, which is left as it is.
-Status export_image(const std::filesystem::path& raw, Target target, const std::filesystem::path& output);
+// `cancelled` is asked as it goes (between blocks, and while qemu-img runs): true stops
+// it with ErrorKind::interrupted, and nothing is left at `output`.
+Status export_image(const std::filesystem::path& raw, Target target, const std::filesystem::path& output,
+                    const std::function<bool()>& cancelled = [] { return false; });
 
 } // namespace uk::image

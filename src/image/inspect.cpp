@@ -6,6 +6,7 @@
 #include "image/firmware.hpp"
 #include "image/gpt.hpp"
 #include "image/sqfs_region.hpp"
+#include "json/json_document.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -203,10 +204,48 @@ Result<ImageInfo> inspect_image(const std::filesystem::path& image)
     if (sqfs_data_reader_read(data.get(), manifest_node->inode, 0, text.data(), static_cast<sqfs_u32>(size)) !=
         static_cast<sqfs_s32>(size))
         return damaged("manifest");
-    info.manifest = nlohmann::json::parse(text, nullptr, false);
-    if (info.manifest.is_discarded())
+    // uk-init's reader: the manifest carries arguments and names as bytes (json.h).
+    auto manifest = json::JsonDocument::parse(text, "manifest");
+    if (!manifest)
         return damaged("manifest is not JSON");
+    info.manifest = manifest->to_nlohmann();
     return info;
+}
+
+Result<std::string> bootable_root_partuuid(const std::filesystem::path& image)
+{
+    auto table = read_gpt(image);
+    if (!table)
+        return fail(table.error());
+    struct stat st{};
+    if (::stat(image.c_str(), &st) != 0)
+        return fail(ErrorKind::io, "cannot read {}: {}", image.string(), std::strerror(errno));
+    auto file_bytes = static_cast<std::uint64_t>(st.st_size);
+    const Partition* root = nullptr;
+    for (const auto& p : table->partitions) {
+        auto end = (p.last_lba + 1) * 512;
+        if (end > file_bytes)
+            return fail(ErrorKind::invalid_input,
+                        "{} is damaged: its {} partition ends at byte {} but the file has only {} (a copy cut short?): "
+                        "copy it again or rebuild it with uk build",
+                        image.string(), p.name.empty() ? "unnamed" : p.name, end, file_bytes);
+        if (p.name == root_partition_name)
+            root = &p;
+    }
+    if (!root)
+        return fail(ErrorKind::invalid_input, "{} is not a uk image (it has no {} partition)", image.string(),
+                    root_partition_name);
+    UniqueFd fd(::open(image.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd)
+        return fail(ErrorKind::io, "cannot read {}: {}", image.string(), std::strerror(errno));
+    auto partition_bytes = (root->last_lba - root->first_lba + 1) * 512;
+    auto region = make_region(fd.get(), root->first_lba * 512, partition_bytes, false);
+    sqfs_super_t super{};
+    if (sqfs_super_read(&super, &region.base) != 0 || super.bytes_used > partition_bytes)
+        return fail(ErrorKind::invalid_input,
+                    "{} is damaged: its root file system is not whole (superblock): rebuild it with uk build",
+                    image.string());
+    return format_guid(root->unique);
 }
 
 nlohmann::json to_json(const ImageInfo& info)

@@ -40,4 +40,10 @@ Result<ImageInfo> inspect_image(const std::filesystem::path& image);
 
 nlohmann::json to_json(const ImageInfo& info);
 
+// The root partition's PARTUUID of an image about to be booted, after checking what a
+// boot needs: the partitions lie inside the file and the root's SquashFS superblock is
+// whole and fits its partition. A copy cut short is refused here, with what is missing,
+// instead of a guest that waits for its root device.
+Result<std::string> bootable_root_partuuid(const std::filesystem::path& image);
+
 } // namespace uk::image

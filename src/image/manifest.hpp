@@ -1,7 +1,11 @@
 // The manifest uk-init reads at /etc/uk/manifest.json (docs/guest.md).
 #pragma once
 
+#include "core/error.hpp"
+
+#include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <map>
 #include <optional>
 #include <string>
@@ -34,5 +38,14 @@ struct Manifest {
 
 // Pretty-printed, keys in a fixed order: part of the reproducible image.
 std::string to_json(const Manifest& manifest);
+
+// What the guest can take, checked when the image is built rather than found when it
+// boots: uk-init reads at most 1 MiB of manifest (MAX_MANIFEST_BYTES), and Linux starts
+// no program with an argument or variable over 128 KiB (MAX_ARG_STRLEN), nor with more
+// than a quarter of its 8 MiB stack in arguments and environment.
+inline constexpr std::size_t manifest_limit = 1024 * 1024;
+inline constexpr std::size_t argument_limit = 32 * 4096;
+inline constexpr std::size_t start_limit = 2 * 1024 * 1024;
+Status check_manifest(const Manifest& manifest, std::string_view text);
 
 } // namespace uk::image

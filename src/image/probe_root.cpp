@@ -24,9 +24,8 @@ Result<std::filesystem::path> probe_root(const std::filesystem::path& folder, st
                                     0755);
         !added)
         return fail(added.error());
-    std::filesystem::create_directories(folder, ec);
-    if (ec)
-        return fail(ErrorKind::io, "cannot create folder {}: {}", folder.string(), ec.message());
+    if (auto made = create_private_directories(folder); !made)
+        return fail(made.error());
     auto file = AtomicFile::create(path);
     if (!file)
         return fail(file.error());

@@ -149,28 +149,22 @@ Status feed_file(sqfs_block_processor_t* processor, const TreeEntry& entry, sqfs
         if (!bytes->empty() && (result = sqfs_block_processor_append(processor, bytes->data(), bytes->size())) != 0)
             return fail(squashfs_error("adding file data", result));
     } else if (const auto* host = std::get_if<HostFile>(&entry.content)) {
-        int fd = ::open(host->path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return fail(errno == ENOENT ? ErrorKind::not_found : ErrorKind::io, "cannot read {} (for {} in the image): {}",
-                        host->path.string(), guest_path, std::strerror(errno));
+        // Checked again here, as it is read: the file may have changed since it was planned.
+        auto fd = open_regular_file(host->path);
+        if (!fd)
+            return fail(fd.error().kind, "{} (for {} in the image)", fd.error().message, guest_path);
         std::vector<char> buffer(1 << 20);
         for (;;) {
-            ssize_t n = ::read(fd, buffer.data(), buffer.size());
+            ssize_t n = ::read(fd->get(), buffer.data(), buffer.size());
             if (n < 0 && errno == EINTR)
                 continue;
-            if (n < 0) {
-                int error = errno;
-                ::close(fd);
-                return fail(ErrorKind::io, "cannot read {}: {}", host->path.string(), std::strerror(error));
-            }
+            if (n < 0)
+                return fail(ErrorKind::io, "cannot read {}: {}", host->path.string(), std::strerror(errno));
             if (n == 0)
                 break;
-            if ((result = sqfs_block_processor_append(processor, buffer.data(), static_cast<size_t>(n))) != 0) {
-                ::close(fd);
+            if ((result = sqfs_block_processor_append(processor, buffer.data(), static_cast<size_t>(n))) != 0)
                 return fail(squashfs_error("adding file data", result));
-            }
         }
-        ::close(fd);
     }
     if ((result = sqfs_block_processor_end_file(processor)) != 0)
         return fail(squashfs_error("finishing a file", result));

@@ -22,9 +22,9 @@ Result<Files> Store::create(const std::string& name) const
 {
     if (auto valid = check_instance_name(name); !valid)
         return fail(valid.error());
-    std::error_code ec;
-    std::filesystem::create_directories(folder_, ec);
-    if (::mkdir(files(name).folder.c_str(), 0755) != 0) {
+    if (auto made = create_private_directories(folder_); !made)
+        return fail(made.error());
+    if (::mkdir(files(name).folder.c_str(), 0700) != 0) {
         if (errno == EEXIST)
             return fail(ErrorKind::unavailable,
                         "an instance named {} already exists: remove it (uk instance rm {}) or choose another --name",
@@ -36,7 +36,8 @@ Result<Files> Store::create(const std::string& name) const
 
 Status Store::save(const Record& record) const
 {
-    auto text = to_json(record).dump(2) + "\n";
+    // A record is uk's own, but its image path is the user's bytes: never a reason to fail.
+    auto text = to_json(record).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     return write_file_atomically(files(record.name).record(), as_bytes(text));
 }
 

@@ -180,6 +180,12 @@ static int read_escape(struct parser *p, char *out, size_t *written)
         if (at_end(p) || advance(p) != 'u' || read_hex4(p, &low) < 0 || low < 0xDC00 || low > 0xDFFF)
             return fail(p, "lone UTF-16 surrogate in string");
         cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+    } else if (cp >= 0xDC80 && cp <= 0xDCFF) {
+        /* A byte that is not UTF-8, as uk writes it (Python's "surrogateescape"):
+         * arguments, environment and file names are bytes on Linux. */
+        out[0] = (char)(cp - 0xDC00);
+        *written = 1;
+        return 0;
     } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
         return fail(p, "lone UTF-16 surrogate in string");
     }

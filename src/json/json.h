@@ -2,7 +2,9 @@
  * it: uk-init, a static musl program of a few tens of KiB that cannot carry a C++ JSON
  * library, reads its manifest with it, and uk reads config files with it (through
  * json_document.hpp) because it remembers where every key and value starts, so errors
- * can say "line L, column C". A key that appears twice in an object is an error. */
+ * can say "line L, column C". A key that appears twice in an object is an error. A lone
+ * low surrogate \uDC80-\uDCFF stands for the byte 0x80-0xFF that is not UTF-8: that is
+ * how uk writes arguments, environment and file names, which are bytes. */
 #ifndef UK_JSON_H
 #define UK_JSON_H
 

@@ -8,6 +8,12 @@ void JsonDocument::Free::operator()(json_value* value) const { json_free(value);
 
 Result<JsonDocument> JsonDocument::parse(std::string_view text, const std::string& file_name)
 {
+    // Some Windows editors start UTF-8 files with one; JSON does not allow it.
+    if (text.starts_with("\xEF\xBB\xBF"))
+        return fail(ErrorKind::invalid_input,
+                    "{}:1:1: the file starts with a UTF-8 byte-order mark, which JSON does not allow: save it "
+                    "without one (UTF-8, no BOM)",
+                    file_name);
     json_error error{};
     json_value* root = json_parse(text.data(), text.size(), &error);
     if (!root)
@@ -18,6 +24,35 @@ Result<JsonDocument> JsonDocument::parse(std::string_view text, const std::strin
 }
 
 JsonNode JsonDocument::root() const { return JsonNode(root_.get(), ""); }
+
+namespace {
+
+nlohmann::json convert(const json_value* v)
+{
+    switch (v->type) {
+    case JSON_NULL: return nullptr;
+    case JSON_BOOL: return v->boolean != 0;
+    case JSON_NUMBER: return v->is_integer ? nlohmann::json(v->integer) : nlohmann::json(nullptr);
+    case JSON_STRING: return std::string(v->string);
+    case JSON_ARRAY: {
+        auto array = nlohmann::json::array();
+        for (std::size_t i = 0; i < v->count; i++)
+            array.push_back(convert(v->items[i]));
+        return array;
+    }
+    case JSON_OBJECT: {
+        auto object = nlohmann::json::object();
+        for (std::size_t i = 0; i < v->count; i++)
+            object[v->keys[i]] = convert(v->items[i]);
+        return object;
+    }
+    }
+    return nullptr;
+}
+
+} // namespace
+
+nlohmann::json JsonDocument::to_nlohmann() const { return convert(root_.get()); }
 
 Position JsonNode::position() const { return {value_->line, value_->column}; }
 bool JsonNode::is_object() const { return value_->type == JSON_OBJECT; }

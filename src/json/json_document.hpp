@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -56,6 +57,9 @@ public:
     static Result<JsonDocument> parse(std::string_view text, const std::string& file_name);
 
     JsonNode root() const;
+    // The same values for code that works with nlohmann/json; strings keep their bytes
+    // (print them with an error handler if they may not be UTF-8).
+    nlohmann::json to_nlohmann() const;
 
 private:
     struct Free {

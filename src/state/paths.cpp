@@ -1,5 +1,7 @@
 #include "state/paths.hpp"
 
+#include "core/files.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -36,13 +38,6 @@ Result<Paths> resolve_paths(const Environment& environment)
     return Paths{*data / "uk" / "images", *state / "uk" / "instances", *cache / "uk"};
 }
 
-Status ensure_directory(const std::filesystem::path& folder)
-{
-    std::error_code ec;
-    std::filesystem::create_directories(folder, ec);
-    if (ec)
-        return fail(ErrorKind::io, "cannot create folder {}: {}", folder.string(), ec.message());
-    return {};
-}
+Status ensure_directory(const std::filesystem::path& folder) { return create_private_directories(folder); }
 
 } // namespace uk::state

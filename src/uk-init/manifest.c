@@ -11,8 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Manifests are a few KiB; anything this large was not written by uk. */
-#define MAX_MANIFEST_BYTES (1024 * 1024)
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DEFAULT_GRACE_SECONDS 10

@@ -11,6 +11,9 @@ extern "C" {
 #include <sys/resource.h>
 
 #define MANIFEST_PATH "/etc/uk/manifest.json"
+/* Manifests are a few KiB; anything this large was not written by uk (which refuses to
+ * write one: image/manifest.hpp). */
+#define MAX_MANIFEST_BYTES (1024 * 1024)
 #define MANIFEST_VERSION 1
 
 struct mount_entry {

@@ -60,6 +60,8 @@ struct Response {
     std::string body;
     std::map<std::string, std::string> headers; // lower-case names
     std::string transport_error;                // curl's, when no HTTP answer came
+    bool cancelled = false;                     // stopped by UploadOptions::cancelled
+    bool stalled = false;                       // no byte moved for the stall timeout
 };
 
 size_t collect_body(char* data, size_t size, size_t count, void* out)
@@ -99,6 +101,11 @@ size_t send_body(char* buffer, size_t size, size_t count, void* in)
     return n;
 }
 
+int keep_going(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
+{
+    return (*static_cast<const std::function<bool()>*>(cancelled))() ? 1 : 0;
+}
+
 class S3Client {
 public:
     S3Client(const S3Location& to, const Credentials& credentials, const UploadOptions& options)
@@ -111,13 +118,23 @@ public:
                              const std::string& body)
     {
         Response last;
+        int stalls = 0;
         for (int attempt = 1; attempt <= options_.attempts; attempt++) {
             last = once(method, query, body);
+            if (last.cancelled)
+                return fail(ErrorKind::interrupted, "stopped the upload to s3://{}/{}", to_.bucket, to_.key);
             bool retry = !last.transport_error.empty() || last.status >= 500 || last.status == 429;
+            // A server that takes the connection and then says nothing gets one more try.
+            if (last.stalled && ++stalls >= 2)
+                break;
             if (!retry)
                 return last;
-            if (attempt < options_.attempts)
-                std::this_thread::sleep_for(std::chrono::milliseconds(500 << (attempt - 1)));
+            auto pause = std::chrono::steady_clock::now() + std::chrono::milliseconds(500 << (attempt - 1));
+            while (attempt < options_.attempts && std::chrono::steady_clock::now() < pause) {
+                if (options_.cancelled())
+                    return fail(ErrorKind::interrupted, "stopped the upload to s3://{}/{}", to_.bucket, to_.key);
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
         }
         if (!last.transport_error.empty())
             return fail(ErrorKind::unavailable, "cannot reach {} ({}) after {} attempts", endpoint_.scheme_host,
@@ -178,9 +195,16 @@ private:
         curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, collect_header);
         curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &response.headers);
         curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 10L);
+        // No total timeout: a large image on a slow line may take hours. A request in which
+        // no byte moves for stall_timeout is given up instead.
         curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_TIME, 60L);
+        curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.stall_timeout.count()));
         curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
+        // libcurl calls this often (at least once a second) while it waits, so Ctrl-C is
+        // noticed at once.
+        curl_easy_setopt(curl.get(), CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(curl.get(), CURLOPT_XFERINFOFUNCTION, keep_going);
+        curl_easy_setopt(curl.get(), CURLOPT_XFERINFODATA, &options_.cancelled);
         if (method == "PUT") {
             curl_easy_setopt(curl.get(), CURLOPT_UPLOAD, 1L);
             curl_easy_setopt(curl.get(), CURLOPT_READFUNCTION, send_body);
@@ -196,6 +220,8 @@ private:
         auto result = curl_easy_perform(curl.get());
         if (result != CURLE_OK) {
             response.transport_error = curl_easy_strerror(result);
+            response.cancelled = result == CURLE_ABORTED_BY_CALLBACK;
+            response.stalled = result == CURLE_OPERATION_TIMEDOUT;
             return response;
         }
         curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);

@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "upload/sigv4.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -26,8 +27,13 @@ struct UploadOptions {
     std::string endpoint;                     // "http://127.0.0.1:4568"; empty: AWS in `region`
     std::string region = "us-east-1";
     std::uint64_t part_size = 16ull << 20;    // files larger than this go in parts (at least 5 MiB)
-    int attempts = 4;                         // per request
+    int attempts = 4;                         // per request (a stalled one is tried twice at most)
+    // How long no byte may move before a request is given up (not how long it may take).
+    std::chrono::seconds stall_timeout{30};
     std::function<void(std::uint64_t done, std::uint64_t total)> progress = [](std::uint64_t, std::uint64_t) {};
+    // Asked while bytes move and while waiting: true stops the upload at once
+    // (ErrorKind::interrupted), an unfinished multipart upload aborted.
+    std::function<bool()> cancelled = [] { return false; };
 };
 
 Status upload_file(const std::filesystem::path& file, const S3Location& to, const Credentials& credentials,

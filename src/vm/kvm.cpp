@@ -122,8 +122,7 @@ void keep_kvm_probe(const std::filesystem::path& cache_file, const std::string& 
     for (auto it = json.begin(); it != json.end();)
         it = it.key().starts_with(this_boot + " ") ? std::next(it) : json.erase(it);
     json[key] = {{"boots", probe.boots}, {"reason", probe.reason}, {"took_ms", probe.took.count()}};
-    std::error_code ec;
-    std::filesystem::create_directories(cache_file.parent_path(), ec);
+    (void)create_private_directories(cache_file.parent_path());
     (void)write_file_atomically(cache_file, as_bytes(json.dump(2) + "\n"));
 }
 

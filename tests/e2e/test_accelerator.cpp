@@ -128,7 +128,8 @@ TEST_CASE("uk run --accel kvm either runs under a KVM that boots uk's guest or f
     auto doctor = uk.run({"doctor", "--json"});
     REQUIRE(doctor.status == 0);
     bool kvm_boots = false;
-    for (const auto& finding : nlohmann::json::parse(doctor.out)["findings"])
+    auto report = nlohmann::json::parse(doctor.out);
+    for (const auto& finding : report["findings"])
         if (finding["topic"] == "accelerator")
             kvm_boots = finding["details"]["accelerator"] == "kvm";
 

@@ -267,3 +267,26 @@ TEST_CASE("use case: a detached instance the hypervisor stops before its port an
     REQUIRE(record);
     CHECK(uk::instance::status_of(*record, instance.files()).state == uk::instance::State::failed);
 }
+
+TEST_CASE("use case: a chatty program's console log moves aside when full, so it never grows without end",
+          "[unit][app]")
+{
+    Instance instance;
+    FakeBackend backend;
+    std::string chunk(600, 'x');
+    chunk.back() = '\n';
+    backend.script = {FakeStep::running(), FakeStep::console(chunk), FakeStep::console(chunk),
+                      FakeStep::console(chunk), FakeStep::console("uk-init: exit status 0\n"), FakeStep::end()};
+    auto machine = backend.start(instance.spec, {});
+    REQUIRE(machine);
+    Seen seen;
+    FakeStops stops;
+    auto log = instance.files().console_log();
+    auto outcome = uk::app::supervise(**machine, {.console_log = log, .console_log_limit = 1000}, seen, stops);
+    REQUIRE(outcome);
+    CHECK(outcome->program_status == 0);
+    auto older = log;
+    older += ".1";
+    CHECK(std::filesystem::file_size(older) == 600);
+    CHECK(std::filesystem::file_size(log) == 600 + std::string("uk-init: exit status 0\n").size());
+}

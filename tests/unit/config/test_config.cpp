@@ -179,3 +179,10 @@ TEST_CASE("config: the examples in configs/ are valid and need no warning", "[un
         CHECK((*config)->warnings.empty());
     }
 }
+
+TEST_CASE("config: a byte-order mark is named, not reported as a missing value", "[unit][config]")
+{
+    CHECK(error_of("\xEF\xBB\xBF{\"Program\": \"node\"}") ==
+          "uk.json:1:1: the file starts with a UTF-8 byte-order mark, which JSON does not allow: save it without one "
+          "(UTF-8, no BOM)");
+}

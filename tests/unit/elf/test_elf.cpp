@@ -111,3 +111,24 @@ TEST_CASE("elf: errors are typed: missing files are not_found, the rest invalid_
     REQUIRE_FALSE(text);
     CHECK(text.error().kind == uk::ErrorKind::invalid_input);
 }
+
+TEST_CASE("elf: a program cut short, or with a header that counts 0xffff program headers, is damaged", "[unit][elf]")
+{
+    TempDir dir;
+    auto whole = uk::test::read_text(UK_TEST_GO_SERVER);
+    auto cut = write_file(dir, "cut", whole.substr(0, whole.size() / 2));
+    CHECK(error_of(cut) == cut.string() + " is a damaged ELF file (a segment goes past the end of the file: cut short?)");
+    auto head = write_file(dir, "head", whole.substr(0, 100));
+    CHECK(error_of(head) ==
+          head.string() + " is a damaged ELF file (its program headers go past the end of the file: cut short?)");
+
+    auto header = elf_header(2, 2, 62); // x86-64 ET_EXEC
+    std::uint64_t phoff = 64;
+    std::uint16_t phentsize = 56, phnum = 0xffff;
+    std::memcpy(header.data() + 32, &phoff, 8);
+    std::memcpy(header.data() + 54, &phentsize, 2);
+    std::memcpy(header.data() + 56, &phnum, 2);
+    auto counted = write_file(dir, "counted", header);
+    auto message = error_of(counted);
+    CHECK(message.starts_with(counted.string() + " is a damaged ELF file ("));
+}

@@ -13,7 +13,7 @@ TEST_CASE("kernel args: microvm under TCG with user networking", "[unit][hypervi
                    .tsc_khz = 2096011,
                    .kernel_hz = 100};
     CHECK(guest_kernel_args(boot) ==
-          "console=ttyS0 quiet root=PARTUUID=2A040E24-65B1-42F9-A838-94E58F2A8DE0 rootfstype=squashfs ro rootwait "
+          "console=ttyS0 quiet root=PARTUUID=2A040E24-65B1-42F9-A838-94E58F2A8DE0 rootfstype=squashfs ro "
           "init=/sbin/uk-init panic=-1 tsc=reliable pci=off noreplace-smp tsc_early_khz=2096011 "
           "lapic_timer_period=10000000 ip=off uk.ip=10.0.2.15/24 uk.gw=10.0.2.2 uk.dns=10.0.2.3");
 }
@@ -27,7 +27,7 @@ TEST_CASE("kernel args: KVM needs no timer hints, no network means ip=off, verbo
                    .kernel_hz = 100,
                    .verbose = true};
     CHECK(guest_kernel_args(boot) ==
-          "console=ttyS0 loglevel=7 root=PARTUUID=X rootfstype=squashfs ro rootwait init=/sbin/uk-init panic=-1 "
+          "console=ttyS0 loglevel=7 root=PARTUUID=X rootfstype=squashfs ro init=/sbin/uk-init panic=-1 "
           "tsc=reliable ip=off");
 }
 
@@ -35,6 +35,6 @@ TEST_CASE("kernel args: the KVM probe boots a bare root and asks uk-init only to
 {
     GuestBoot boot{.has_pci = false, .emulated = false, .root_device = "/dev/vda", .probe = true};
     CHECK(guest_kernel_args(boot) ==
-          "console=ttyS0 quiet root=/dev/vda rootfstype=squashfs ro rootwait init=/sbin/uk-init panic=-1 "
+          "console=ttyS0 quiet root=/dev/vda rootfstype=squashfs ro init=/sbin/uk-init panic=-1 "
           "tsc=reliable pci=off ip=off uk-probe");
 }

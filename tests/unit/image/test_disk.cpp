@@ -3,10 +3,12 @@
 #include "core/sha256.hpp"
 #include "guest/embedded.hpp"
 #include "image/build.hpp"
+#include "image/inspect.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tools.hpp"
 
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
@@ -214,4 +216,30 @@ TEST_CASE("image: a build stopped by Ctrl-C leaves nothing behind, and an older 
     for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path()))
         files++;
     CHECK(files == 1);
+}
+
+TEST_CASE("image: a whole image is bootable; one cut short or with a damaged root is not", "[unit][image]")
+{
+    TempDir dir;
+    auto built = uk::image::build_image(probe_request(dir / "probe.img"));
+    REQUIRE(built);
+    CHECK(uk::image::bootable_root_partuuid(dir / "probe.img") == built->disk.root_partuuid);
+
+    std::filesystem::copy_file(dir / "probe.img", dir / "cut.img");
+    std::filesystem::resize_file(dir / "cut.img", std::stoull(root_offset(dir / "probe.img")) + 4096);
+    auto cut = uk::image::bootable_root_partuuid(dir / "cut.img");
+    REQUIRE_FALSE(cut);
+    CHECK(cut.error().message.starts_with((dir / "cut.img").string() + " is damaged: its uk-root partition ends at "));
+
+    std::filesystem::copy_file(dir / "probe.img", dir / "zeroed.img");
+    {
+        std::fstream file(dir / "zeroed.img", std::ios::in | std::ios::out | std::ios::binary);
+        file.seekp(static_cast<std::streamoff>(std::stoull(root_offset(dir / "zeroed.img"))));
+        file.write(std::string(96, '\0').data(), 96);
+    }
+    auto zeroed = uk::image::bootable_root_partuuid(dir / "zeroed.img");
+    REQUIRE_FALSE(zeroed);
+    CHECK(zeroed.error().message == (dir / "zeroed.img").string() +
+                                        " is damaged: its root file system is not whole (superblock): rebuild it with "
+                                        "uk build");
 }

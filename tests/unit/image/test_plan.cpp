@@ -2,6 +2,7 @@
 // libraries at their own paths, what glibc needs, and the user's files.
 #include "guest/embedded.hpp"
 #include "image/build.hpp"
+#include "image/manifest.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tools.hpp"
 
@@ -75,4 +76,36 @@ TEST_CASE("plan: a user file where uk puts its own is an error that names both",
     auto plan = uk::image::plan_image(request);
     REQUIRE_FALSE(plan);
     CHECK(plan.error().message.starts_with("/sbin/uk-init is in the image twice: "));
+}
+
+TEST_CASE("plan: what the guest could not start is refused when the image is planned", "[unit][image]")
+{
+    auto request = request_for(UK_TEST_PROBE);
+    request.args = {std::string(uk::image::argument_limit, 'a')};
+    auto one_too_long = uk::image::plan_image(request);
+    REQUIRE_FALSE(one_too_long);
+    CHECK(one_too_long.error().message == "argument 1 is 131072 bytes, over the 131071 bytes Linux takes for one "
+                                          "argument: pass it in a file (Files) instead");
+    request.args = {};
+    request.env = {{"BIG", std::string(200'000, 'b')}};
+    CHECK(uk::image::plan_image(request).error().message.starts_with("variable BIG is 200004 bytes, over"));
+    request.env = {};
+    for (int i = 0; i < 20; i++)
+        request.args.push_back(std::string(120'000, 'c'));
+    CHECK(uk::image::plan_image(request).error().message.starts_with("arguments and environment take "));
+    request.args = {std::string(uk::image::argument_limit - 1, 'd')};
+    CHECK(uk::image::plan_image(request));
+}
+
+TEST_CASE("plan: the manifest carries bytes that are not UTF-8, which uk-init's reader gives back", "[unit][image]")
+{
+    uk::image::Manifest manifest;
+    manifest.program = "/probe";
+    manifest.argv = {"/probe", "caf\xe9", "\xc3\xa9", "tab\there"};
+    manifest.env = {{"K", "\xff"}};
+    auto text = uk::image::to_json(manifest);
+    CHECK(text.find(R"("caf\udce9")") != std::string::npos);
+    CHECK(text.find("\"\xc3\xa9\"") != std::string::npos); // valid UTF-8 stays as it is
+    CHECK(text.find(R"("tab\u0009here")") != std::string::npos);
+    CHECK(text.find(R"("K": "\udcff")") != std::string::npos);
 }

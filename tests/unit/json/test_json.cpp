@@ -83,3 +83,13 @@ TEST_CASE("json: malformed documents are refused with line and column", "[unit][
     CHECK(error_of("{}\n  x") == "2:3: unexpected text after the JSON value");
     CHECK(error_of(std::string(40, '[')) == "1:33: nested too deeply");
 }
+
+TEST_CASE("json: a lone \\uDC80-\\uDCFF is the byte that is not UTF-8, as uk writes bytes", "[unit][json]")
+{
+    json_error error{};
+    const std::string text = "\"a\\udcffb\\udc80\"";
+    std::unique_ptr<json_value, decltype(&json_free)> value(json_parse(text.data(), text.size(), &error), json_free);
+    REQUIRE(value);
+    CHECK(std::string(value->string) == "a\xff" "b\x80");
+    CHECK(error_of("\"\\udc7f\"") == "1:8: lone UTF-16 surrogate in string");
+}

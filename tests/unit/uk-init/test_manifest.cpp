@@ -1,3 +1,4 @@
+#include "image/manifest.hpp"
 #include "uk-init/manifest.h"
 
 #include <catch2/catch.hpp>
@@ -138,4 +139,23 @@ TEST_CASE("manifest: a missing file is reported", "[unit][uk-init]")
     char error[256] = "";
     REQUIRE(manifest_load("/nonexistent/manifest.json", &m, error, sizeof error) == -1);
     CHECK(std::string(error) == "cannot open it: No such file or directory");
+}
+
+TEST_CASE("manifest: what uk writes, bytes that are not UTF-8 included, uk-init reads back unchanged",
+          "[unit][uk-init]")
+{
+    uk::image::Manifest written;
+    written.program = "/probe";
+    written.argv = {"/probe", "caf\xe9", "\xc3\xa9", "quote\" and \\ and\nnewline"};
+    written.env = {{"KEY", "\xff\xfe"}};
+    Loaded m;
+    load(m, uk::image::to_json(written));
+    REQUIRE(m.ok);
+    CHECK(strings(m.value.argv) == written.argv);
+    CHECK(strings(m.value.envp).front() == "KEY=\xff\xfe");
+}
+
+TEST_CASE("manifest: uk's limit on what it writes is uk-init's limit on what it reads", "[unit][uk-init]")
+{
+    CHECK(uk::image::manifest_limit == MAX_MANIFEST_BYTES);
 }

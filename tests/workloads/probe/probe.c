@@ -8,8 +8,13 @@
  *               overcommit)
  *   sleep MS    print the wall-clock time, sleep MS milliseconds, print how long that
  *               took by the guest's monotonic clock
+ *   hello PORT  listen on TCP PORT; every connection gets "hello\n" and is closed at once
+ *   write-console BYTES
+ *               print BYTES bytes of text on the console, then exit 0
  */
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +81,39 @@ static int check_guest(void)
     return ok ? 0 : 1;
 }
 
+/* A server that answers and hangs up before the client says anything. */
+static int hello(int port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+    if (s < 0 || bind(s, (struct sockaddr *)&address, sizeof address) < 0 || listen(s, 16) < 0) {
+        perror("probe: listen");
+        return 1;
+    }
+    printf("probe: listening on %d\n", port);
+    fflush(stdout);
+    for (;;) {
+        int c = accept(s, NULL, NULL);
+        if (c < 0)
+            continue;
+        (void)!write(c, "hello\n", 6);
+        close(c);
+    }
+}
+
+static int write_console(long bytes)
+{
+    char line[101];
+    memset(line, 'x', 100);
+    line[100] = '\n';
+    for (long done = 0; done < bytes; done += 101)
+        fwrite(line, 1, sizeof line, stdout);
+    fflush(stdout);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     print_invocation(argc, argv);
@@ -121,6 +159,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "check-guest") == 0)
         return check_guest();
+    if (strcmp(mode, "hello") == 0 && argc > 2)
+        return hello(atoi(argv[2]));
+    if (strcmp(mode, "write-console") == 0 && argc > 2)
+        return write_console(atol(argv[2]));
     fprintf(stderr, "probe: unknown mode %s\n", mode);
     return 2;
 }

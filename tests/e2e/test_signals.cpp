@@ -1,0 +1,148 @@
+// Ctrl-C and SIGTERM during each long step: uk stops at once, removes what it had half
+// written, and exits 128 + the signal (docs/decisions.md, "Signals").
+#include "e2e/uk_cli.hpp"
+#include "support/ports.hpp"
+#include "support/tools.hpp"
+
+#include <arpa/inet.h>
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace std::chrono_literals;
+using uk::test::UkCli;
+
+namespace {
+
+bool any_name_contains(const std::filesystem::path& folder, const std::string& text)
+{
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(folder, ec))
+        if (entry.path().filename().string().find(text) != std::string::npos)
+            return true;
+    return false;
+}
+
+template <class Done>
+bool eventually(Done done, std::chrono::seconds deadline = 60s)
+{
+    for (auto until = std::chrono::steady_clock::now() + deadline; std::chrono::steady_clock::now() < until;
+         std::this_thread::sleep_for(5ms))
+        if (done())
+            return true;
+    return false;
+}
+
+// A server that accepts connections and never says a word.
+class SilentServer {
+public:
+    SilentServer()
+    {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t size = sizeof address;
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+        ::listen(fd_, 8);
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size);
+        port_ = ntohs(address.sin_port);
+        thread_ = std::thread([this] {
+            for (;;) {
+                int client = ::accept(fd_, nullptr, nullptr);
+                if (client < 0)
+                    return;
+                clients_.push_back(client);
+                accepted_++;
+            }
+        });
+    }
+    ~SilentServer()
+    {
+        ::shutdown(fd_, SHUT_RDWR);
+        ::close(fd_);
+        thread_.join();
+        for (int client : clients_)
+            ::close(client);
+    }
+    std::uint16_t port() const { return port_; }
+    int accepted() const { return accepted_; }
+
+private:
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+    std::atomic<int> accepted_ = 0;
+    std::vector<int> clients_;
+    std::thread thread_;
+};
+
+} // namespace
+
+TEST_CASE("SIGTERM while a build writes its image: status 143, no image and no temporary file", "[e2e]")
+{
+    UkCli uk;
+    auto build = uk.start({"build", "-c", UK_TEST_NODE_CONFIG, "-n", "node"});
+    REQUIRE(eventually([&] { return any_name_contains(uk.home() / "images", ".uk-tmp."); }));
+    build.send_signal(SIGTERM);
+    auto status = build.wait_for(10s);
+    REQUIRE(status);
+    CHECK(*status == 143);
+    CHECK(uk.images().empty());
+}
+
+TEST_CASE("Ctrl-C while uk image create converts: status 130, nothing left in the output folder", "[e2e]")
+{
+    UkCli uk;
+    auto out = uk.work() / "out";
+    std::filesystem::create_directories(out);
+    auto create = uk.start({"image", "create", "-c", UK_TEST_NODE_CONFIG, "-t", "qcow2", "-o", out.string()});
+    // The conversion's output, under its temporary name, is there only while qemu-img runs.
+    REQUIRE(eventually([&] { return any_name_contains(out, ".export"); }, 120s));
+    create.send_signal(SIGINT);
+    auto status = create.wait_for(10s);
+    REQUIRE(status);
+    CHECK(*status == 130);
+    CHECK(std::filesystem::is_empty(out));
+}
+
+TEST_CASE("Ctrl-C during an upload to a server that never answers: status 130 at once, and where the image is",
+          "[e2e]")
+{
+    UkCli uk;
+    SilentServer server;
+    uk.set_environment({"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret"});
+    auto image = uk.work() / "probe.img";
+    auto create = uk.start({"image", "create", UK_TEST_PROBE, "-t", "raw", "-o", image.string(), "--upload",
+                            "s3://bucket/probe.img", "--endpoint", "http://127.0.0.1:" + std::to_string(server.port())});
+    REQUIRE(eventually([&] { return server.accepted() > 0; }));
+    create.send_signal(SIGINT);
+    auto start = std::chrono::steady_clock::now();
+    auto status = create.wait_for(10s);
+    REQUIRE(status);
+    CHECK(std::chrono::steady_clock::now() - start < 3s);
+    CHECK(*status == 130);
+    CHECK(uk.started_errors().find("uk: error: stopped the upload to s3://bucket/probe.img (the image is at " +
+                                   image.string() + ")\n") != std::string::npos);
+    CHECK(std::filesystem::exists(image));
+}
+
+TEST_CASE("Ctrl-C while uk run -d waits for the port: status 130, the instance stopped and gone", "[e2e]")
+{
+    UkCli uk;
+    auto port = uk::test::free_tcp_port();
+    auto run = uk.start({"run", "-d", "--name", "box", UK_TEST_PROBE, "--accel", "tcg", "-a", "wait-term", "-p",
+                         std::to_string(port) + ":8080"});
+    REQUIRE(eventually([&] { return !uk.running_qemus().empty(); }));
+    run.send_signal(SIGINT);
+    auto status = run.wait_for(15s);
+    REQUIRE(status);
+    CHECK(*status == 130);
+    // Stopped while the VM started, or while its port was awaited: the same ending.
+    CHECK(uk.started_errors().find("uk: error: stopped ") != std::string::npos);
+    CHECK(eventually([&] { return uk.running_qemus().empty(); }, 10s));
+    CHECK(uk.instances().empty());
+}
