@@ -118,19 +118,17 @@ public:
                              const std::string& body)
     {
         Response last;
-        int stalls = 0;
-        for (int attempt = 1; attempt <= options_.attempts; attempt++) {
+        int stalls = 0, attempt = 1;
+        for (;; attempt++) {
             last = once(method, query, body);
             if (last.cancelled)
                 return fail(ErrorKind::interrupted, "stopped the upload to s3://{}/{}", to_.bucket, to_.key);
             bool retry = !last.transport_error.empty() || last.status >= 500 || last.status == 429;
             // A server that takes the connection and then says nothing gets one more try.
-            if (last.stalled && ++stalls >= 2)
+            if (!retry || attempt >= options_.attempts || (last.stalled && ++stalls >= 2))
                 break;
-            if (!retry)
-                return last;
             auto pause = std::chrono::steady_clock::now() + std::chrono::milliseconds(500 << (attempt - 1));
-            while (attempt < options_.attempts && std::chrono::steady_clock::now() < pause) {
+            while (std::chrono::steady_clock::now() < pause) {
                 if (options_.cancelled())
                     return fail(ErrorKind::interrupted, "stopped the upload to s3://{}/{}", to_.bucket, to_.key);
                 std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -138,7 +136,7 @@ public:
         }
         if (!last.transport_error.empty())
             return fail(ErrorKind::unavailable, "cannot reach {} ({}) after {} attempts", endpoint_.scheme_host,
-                        last.transport_error, options_.attempts);
+                        last.transport_error, attempt);
         return last;
     }
 

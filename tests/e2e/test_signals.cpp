@@ -4,12 +4,8 @@
 #include "support/ports.hpp"
 #include "support/tools.hpp"
 
-#include <arpa/inet.h>
-#include <atomic>
 #include <catch2/catch.hpp>
 #include <csignal>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 
@@ -36,49 +32,6 @@ bool eventually(Done done, std::chrono::seconds deadline = 60s)
             return true;
     return false;
 }
-
-// A server that accepts connections and never says a word.
-class SilentServer {
-public:
-    SilentServer()
-    {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t size = sizeof address;
-        ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-        ::listen(fd_, 8);
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size);
-        port_ = ntohs(address.sin_port);
-        thread_ = std::thread([this] {
-            for (;;) {
-                int client = ::accept(fd_, nullptr, nullptr);
-                if (client < 0)
-                    return;
-                clients_.push_back(client);
-                accepted_++;
-            }
-        });
-    }
-    ~SilentServer()
-    {
-        ::shutdown(fd_, SHUT_RDWR);
-        ::close(fd_);
-        thread_.join();
-        for (int client : clients_)
-            ::close(client);
-    }
-    std::uint16_t port() const { return port_; }
-    int accepted() const { return accepted_; }
-
-private:
-    int fd_ = -1;
-    std::uint16_t port_ = 0;
-    std::atomic<int> accepted_ = 0;
-    std::vector<int> clients_;
-    std::thread thread_;
-};
 
 } // namespace
 
@@ -113,7 +66,7 @@ TEST_CASE("Ctrl-C during an upload to a server that never answers: status 130 at
           "[e2e]")
 {
     UkCli uk;
-    SilentServer server;
+    uk::test::SilentServer server;
     uk.set_environment({"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret"});
     auto image = uk.work() / "probe.img";
     auto create = uk.start({"image", "create", UK_TEST_PROBE, "-t", "raw", "-o", image.string(), "--upload",

@@ -61,4 +61,28 @@ int listen_backlog(std::uint16_t port)
     return backlog;
 }
 
+SilentServer::SilentServer()
+{
+    fd_ = bind_loopback(port_);
+    ::listen(fd_, 8);
+    thread_ = std::thread([this] {
+        for (;;) {
+            int client = ::accept(fd_, nullptr, nullptr);
+            if (client < 0)
+                return;
+            clients_.push_back(client);
+            accepted_++;
+        }
+    });
+}
+
+SilentServer::~SilentServer()
+{
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+    for (int client : clients_)
+        ::close(client);
+}
+
 } // namespace uk::test

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <thread>
+#include <vector>
 
 namespace uk::test {
 
@@ -23,6 +26,25 @@ public:
 private:
     std::uint16_t port_ = 0; // before fd_: the constructor fills it while opening fd_
     int fd_ = -1;
+};
+
+// A server on 127.0.0.1 that accepts connections and never says a word: an endpoint that
+// hangs.
+class SilentServer {
+public:
+    SilentServer();
+    ~SilentServer();
+    SilentServer(const SilentServer&) = delete;
+    SilentServer& operator=(const SilentServer&) = delete;
+    std::uint16_t port() const { return port_; }
+    int accepted() const { return accepted_; }
+
+private:
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+    std::atomic<int> accepted_ = 0;
+    std::vector<int> clients_;
+    std::thread thread_;
 };
 
 } // namespace uk::test

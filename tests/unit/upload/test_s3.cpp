@@ -1,5 +1,6 @@
 // SigV4 against AWS's own published examples, credentials as the AWS tools find them, and
 // s3:// URLs.
+#include "support/ports.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tools.hpp"
 #include "upload/credentials.hpp"
@@ -112,4 +113,34 @@ TEST_CASE("credentials: the environment first, then the profile of the credentia
     CHECK(find_region("", environment_of({})) == "us-east-1");
     CHECK(find_region("", environment_of({{"AWS_DEFAULT_REGION", "eu-west-1"}})) == "eu-west-1");
     CHECK(find_region("ap-south-1", environment_of({{"AWS_REGION", "eu-west-1"}})) == "ap-south-1");
+}
+
+TEST_CASE("upload: a server that never answers is given up after the stall timeout, tried twice", "[unit][upload]")
+{
+    uk::test::TempDir dir;
+    uk::test::write_text(dir / "image.raw", std::string(4096, 'x'));
+    uk::test::SilentServer server;
+    UploadOptions options{.endpoint = "http://127.0.0.1:" + std::to_string(server.port()),
+                          .stall_timeout = std::chrono::seconds(1)};
+    // libcurl judges the speed over a few seconds, so each try lasts about 7 s here.
+    auto sent = upload_file(dir / "image.raw", *parse_s3_url("s3://bucket/image.raw", "x"), aws_example, options);
+    REQUIRE_FALSE(sent);
+    CHECK(sent.error().kind == uk::ErrorKind::unavailable);
+    CHECK(sent.error().message.find("after 2 attempts") != std::string::npos);
+    CHECK(server.accepted() == 2);
+}
+
+TEST_CASE("upload: a stop request ends it at once, even while the server says nothing", "[unit][upload]")
+{
+    uk::test::TempDir dir;
+    uk::test::write_text(dir / "image.raw", std::string(4096, 'x'));
+    uk::test::SilentServer server;
+    auto start = std::chrono::steady_clock::now();
+    UploadOptions options{.endpoint = "http://127.0.0.1:" + std::to_string(server.port()),
+                          .cancelled = [&] { return std::chrono::steady_clock::now() - start > std::chrono::milliseconds(300); }};
+    auto sent = upload_file(dir / "image.raw", *parse_s3_url("s3://bucket/image.raw", "x"), aws_example, options);
+    REQUIRE_FALSE(sent);
+    CHECK(sent.error().kind == uk::ErrorKind::interrupted);
+    CHECK(sent.error().message == "stopped the upload to s3://bucket/image.raw");
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
 }
