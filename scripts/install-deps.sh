@@ -22,6 +22,8 @@ packages=(
     man-db bash-completion zsh
     # bench/: the load generator and the plots
     wrk gnuplot-nox
+    # fuzz/run: libFuzzer needs a clang whose C++ knows std::expected (19)
+    clang-19 libclang-rt-19-dev
 )
 # npm installs the local S3 server the upload tests use; Node.js packages that bundle it
 # (NodeSource's) must not be replaced by Debian's.

@@ -114,7 +114,7 @@ std::string kernel_version(int fd, std::uint64_t boot_offset)
     if (!read_fully_at(fd, std::as_writable_bytes(std::span(setup)), data, "the image") ||
         std::memcmp(setup.data() + 0x202, "HdrS", 4) != 0)
         return "";
-    auto at = 0x200u + (setup[0x20E] | (setup[0x20F] << 8));
+    auto at = 0x200u + static_cast<unsigned>(setup[0x20E] | (setup[0x20F] << 8));
     std::array<char, 128> version{};
     if (!read_fully_at(fd, std::as_writable_bytes(std::span(version)), data + at, "the image"))
         return "";

@@ -271,17 +271,27 @@ Result<std::uint64_t> write_squashfs(const FileTree& tree, const SquashfsOptions
     // File data, in path order.
     std::uint32_t file_flags =
         options.compression == Compression::none ? std::uint32_t{SQFS_BLK_DONT_COMPRESS | SQFS_BLK_DONT_FRAGMENT} : 0u;
-    std::vector<OwnedInode> owned_inodes;
+    // The processor grows (reallocates) each file's inode as its blocks are written and
+    // hands it over at the end; a build that stops before then frees them after it.
+    auto abandon = [&](Error error) -> Result<std::uint64_t> {
+        // Finished first: libsquashfs frees its last blocks only when they are written out.
+        (void)sqfs_block_processor_finish(processor.get());
+        processor.reset();
+        for (auto& node : nodes)
+            sqfs_free(std::exchange(node.file_inode, nullptr));
+        return fail(std::move(error));
+    };
     for (auto& node : nodes) {
         if (node.entry->type != TreeEntry::Type::file)
             continue;
         if (options.cancelled())
-            return fail(ErrorKind::interrupted, "stopped while writing the image");
+            return abandon({ErrorKind::interrupted, "stopped while writing the image"});
         if (auto fed = feed_file(processor.get(), *node.entry, &node.file_inode, file_flags, node.path); !fed)
-            return fail(fed.error());
+            return abandon(fed.error());
     }
     if ((result = sqfs_block_processor_finish(processor.get())) != 0)
-        return fail(squashfs_error("file data", result));
+        return abandon(squashfs_error("file data", result));
+    std::vector<OwnedInode> owned_inodes;
     for (auto& node : nodes)
         if (node.file_inode)
             owned_inodes.emplace_back(node.file_inode);

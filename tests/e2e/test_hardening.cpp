@@ -15,37 +15,11 @@
 
 using namespace std::chrono_literals;
 using uk::test::UkCli;
+using uk::test::any_name_contains;
+using uk::test::eventually;
+using uk::test::names_in;
 
 namespace {
-
-std::vector<std::string> names_in(const std::filesystem::path& folder)
-{
-    std::vector<std::string> names;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(folder, ec))
-        names.push_back(entry.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
-bool any_name_contains(const std::filesystem::path& folder, const std::string& text)
-{
-    for (const auto& name : names_in(folder))
-        if (name.find(text) != std::string::npos)
-            return true;
-    return false;
-}
-
-// Waits until `done` or the deadline; false at the deadline.
-template <class Done>
-bool eventually(Done done, std::chrono::seconds deadline = 60s)
-{
-    for (auto until = std::chrono::steady_clock::now() + deadline; std::chrono::steady_clock::now() < until;
-         std::this_thread::sleep_for(5ms))
-        if (done())
-            return true;
-    return false;
-}
 
 unsigned mode_of(const std::filesystem::path& path)
 {

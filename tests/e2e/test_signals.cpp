@@ -11,29 +11,9 @@
 
 using namespace std::chrono_literals;
 using uk::test::UkCli;
-
-namespace {
-
-bool any_name_contains(const std::filesystem::path& folder, const std::string& text)
-{
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(folder, ec))
-        if (entry.path().filename().string().find(text) != std::string::npos)
-            return true;
-    return false;
-}
-
-template <class Done>
-bool eventually(Done done, std::chrono::seconds deadline = 60s)
-{
-    for (auto until = std::chrono::steady_clock::now() + deadline; std::chrono::steady_clock::now() < until;
-         std::this_thread::sleep_for(5ms))
-        if (done())
-            return true;
-    return false;
-}
-
-} // namespace
+using uk::test::any_name_contains;
+using uk::test::eventually;
+using uk::test::names_in;
 
 TEST_CASE("SIGTERM while a build writes its image: status 143, no image and no temporary file", "[e2e]")
 {

@@ -3,6 +3,8 @@
 #include "support/tools.hpp"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -60,7 +62,9 @@ UkResult UkCli::run(const std::vector<std::string>& args, std::chrono::seconds t
     auto status = process->wait_for(timeout);
     if (!status)
         process->kill();
-    return UkResult{status.value_or(-1), read_text(out), read_text(err)};
+    UkResult result{status.value_or(-1), read_text(out), read_text(err)};
+    record(args, result);
+    return result;
 }
 
 uk::Process UkCli::start(const std::vector<std::string>& args)
@@ -71,6 +75,41 @@ uk::Process UkCli::start(const std::vector<std::string>& args)
     if (!process)
         throw std::runtime_error(process.error().message);
     return std::move(*process);
+}
+
+void UkCli::record(const std::vector<std::string>& args, const UkResult& result) const
+{
+    // scripts/bad-input-table turns these into docs/bad-input.md.
+    const char* file = std::getenv("UK_TEST_RECORD");
+    if (!file || !*file || result.status == 0)
+        return;
+    auto lines = result.error_lines();
+    auto errors = std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l.starts_with("uk: error: "); });
+    if (errors != 1)
+        return;
+    auto replace_all = [](std::string text, const std::string& from, const std::string& to) {
+        for (auto at = text.find(from); !from.empty() && at != std::string::npos; at = text.find(from, at + to.size()))
+            text.replace(at, from.size(), to);
+        return text;
+    };
+    auto plain = [&](std::string text) {
+        text = replace_all(text, home_.path().string(), "$UK_HOME");
+        text = replace_all(text, work_.path().string(), ".");
+        return replace_all(text, std::filesystem::path(UK_TEST_BINARY).parent_path().parent_path().parent_path().string(),
+                           "build");
+    };
+    nlohmann::json given = nlohmann::json::array();
+    for (const auto& arg : args)
+        given.push_back(plain(arg));
+    std::string message;
+    for (const auto& line : lines)
+        if (line.starts_with("uk: error: "))
+            message = plain(line);
+    nlohmann::json entry{{"test", Catch::getResultCapture().getCurrentTestName()},
+                         {"args", given},
+                         {"status", result.status},
+                         {"error", message}};
+    std::ofstream(file, std::ios::app) << entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
 std::string UkCli::started_output() const { return read_text(work_ / "started.out"); }
@@ -114,20 +153,6 @@ std::vector<int> UkCli::running_qemus() const
     }
     return pids;
 }
-
-namespace {
-
-std::vector<std::string> names_in(const std::filesystem::path& folder)
-{
-    std::vector<std::string> names;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(folder, ec))
-        names.push_back(entry.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
-} // namespace
 
 std::vector<std::string> UkCli::images() const { return names_in(home_ / "images"); }
 

@@ -57,6 +57,8 @@ public:
 
 private:
     std::vector<std::string> argv(const std::vector<std::string>& args) const;
+    // With UK_TEST_RECORD set: a failed run with its one error line, for docs/bad-input.md.
+    void record(const std::vector<std::string>& args, const UkResult& result) const;
     TempDir home_;
     TempDir work_;
     std::vector<std::string> environment_;

@@ -24,6 +24,13 @@ ScopedEnv::~ScopedEnv()
         ::unsetenv(name_.c_str());
 }
 
+std::filesystem::path cpuinfo_with(const std::filesystem::path& folder, const std::string& flags)
+{
+    auto file = folder / ("cpuinfo-" + std::to_string(std::hash<std::string>{}(flags)));
+    std::ofstream(file) << "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu " << flags << " sse2\n\n";
+    return file;
+}
+
 std::vector<int> processes_running_with(const std::string& text)
 {
     std::vector<int> pids;

@@ -2,6 +2,7 @@
 // processes it may have left behind.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -21,6 +22,9 @@ private:
     std::string name_;
     std::optional<std::string> previous_;
 };
+
+// A /proc/cpuinfo in `folder` whose first CPU has these flags ("vmx", "hypervisor"...).
+std::filesystem::path cpuinfo_with(const std::filesystem::path& folder, const std::string& flags);
 
 // Pids of live processes (not zombies) whose command line contains `text`.
 std::vector<int> processes_running_with(const std::string& text);

@@ -2,7 +2,9 @@
 // what uk writes is checked by readers that uk did not write.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,5 +19,12 @@ ToolResult run_tool(const std::vector<std::string>& argv);
 
 std::string read_text(const std::filesystem::path& path);
 void write_text(const std::filesystem::path& path, const std::string& text);
+
+// The names in a folder, sorted; none when it does not exist.
+std::vector<std::string> names_in(const std::filesystem::path& folder);
+bool any_name_contains(const std::filesystem::path& folder, const std::string& text);
+
+// Asks `done` every 5 ms until it says yes (true) or the deadline passes (false).
+bool eventually(const std::function<bool()>& done, std::chrono::seconds deadline = std::chrono::seconds(60));
 
 } // namespace uk::test

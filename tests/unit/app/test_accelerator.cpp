@@ -1,5 +1,6 @@
 // Which accelerator a VM gets: the decision table, apart from how the probe runs.
 #include "app/accelerator.hpp"
+#include "support/environment.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -8,23 +9,11 @@
 using uk::app::decide_accelerator;
 using uk::settings::AcceleratorChoice;
 
-namespace {
-
-// A /proc/cpuinfo with these flags on its first CPU.
-std::filesystem::path cpuinfo_with(const uk::test::TempDir& dir, const std::string& flags)
-{
-    auto file = dir / ("cpuinfo-" + std::to_string(std::hash<std::string>{}(flags)));
-    std::ofstream(file) << "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu " << flags << " sse2\n\n";
-    return file;
-}
-
-} // namespace
-
 TEST_CASE("accelerator: without /dev/kvm, auto falls back to TCG with a reason and kvm is an error", "[unit][app]")
 {
     uk::test::TempDir dir;
     auto missing = dir / "kvm";
-    auto cpuinfo = cpuinfo_with(dir, "hypervisor");
+    auto cpuinfo = uk::test::cpuinfo_with(dir.path(), "hypervisor");
     auto no_probe = [] {
         FAIL("no probe without /dev/kvm");
         return uk::vm::KvmProbe{};

@@ -49,7 +49,8 @@ public:
 };
 
 // Runs the monitor in a thread of this process, as `uk instance monitor` would in its own.
-class ThreadMonitor final : public uk::app::LaunchedMonitor {
+// The launcher keeps it until the test ends, as the real monitor outlives uk run -d.
+class ThreadMonitor {
 public:
     ThreadMonitor(const uk::instance::Store& store, const std::string& name, uk::vm::Backend& backend)
     {
@@ -61,15 +62,14 @@ public:
             done_ = true;
         });
     }
-    ~ThreadMonitor() override
+    ~ThreadMonitor()
     {
-        stops_.request();
-        stops_.request();
+        stop();
         if (thread_.joinable())
             thread_.join();
     }
-    int report_fd() const override { return report_.get(); }
-    bool wait_end(std::chrono::milliseconds timeout) override
+    int report_fd() const { return report_.get(); }
+    bool wait_end(std::chrono::milliseconds timeout)
     {
         for (auto until = std::chrono::steady_clock::now() + timeout; !done_;) {
             if (std::chrono::steady_clock::now() >= until)
@@ -78,8 +78,7 @@ public:
         }
         return true;
     }
-    void kill() override { stops_.request(), stops_.request(); }
-    void release() override {}
+    void stop() { stops_.request(), stops_.request(); }
 
 private:
     uk::UniqueFd report_;
@@ -88,17 +87,29 @@ private:
     std::thread thread_;
 };
 
+// What start_detached holds: a view of a monitor the launcher owns.
+class ThreadMonitorHandle final : public uk::app::LaunchedMonitor {
+public:
+    explicit ThreadMonitorHandle(ThreadMonitor& monitor) : monitor_(monitor) {}
+    int report_fd() const override { return monitor_.report_fd(); }
+    bool wait_end(std::chrono::milliseconds timeout) override { return monitor_.wait_end(timeout); }
+    void kill() override { monitor_.stop(); }
+    void release() override {}
+
+private:
+    ThreadMonitor& monitor_;
+};
+
 class ThreadLauncher final : public uk::app::MonitorLauncher {
 public:
     ThreadLauncher(const uk::instance::Store& store, uk::vm::Backend& backend) : store_(store), backend_(backend) {}
     uk::Result<std::unique_ptr<uk::app::LaunchedMonitor>> launch(const uk::instance::Files&,
                                                                  const std::string& name) override
     {
-        auto monitor = std::make_unique<ThreadMonitor>(store_, name, backend_);
-        last = monitor.get();
-        return std::unique_ptr<uk::app::LaunchedMonitor>(std::move(monitor));
+        monitors.push_back(std::make_unique<ThreadMonitor>(store_, name, backend_));
+        return std::unique_ptr<uk::app::LaunchedMonitor>(std::make_unique<ThreadMonitorHandle>(*monitors.back()));
     }
-    ThreadMonitor* last = nullptr;
+    std::vector<std::unique_ptr<ThreadMonitor>> monitors;
 
 private:
     const uk::instance::Store& store_;
@@ -228,7 +239,7 @@ TEST_CASE("use case: a detached start returns once the VM runs and its port answ
     REQUIRE(started);
     CHECK(started->qemu_pid > 0); // the monitor recorded its VM
     CHECK(uk::read_file(instance.files().vm_spec())); // what a monitor (or a restart) starts from
-    CHECK(launcher.last->wait_end(5s));
+    CHECK(launcher.monitors.back()->wait_end(5s));
 }
 
 TEST_CASE("use case: a detached start says so when the port does not answer in time, and leaves it running",

@@ -10,28 +10,16 @@
 using namespace uk::vm;
 using namespace std::chrono_literals;
 
-namespace {
-
-// A /proc/cpuinfo with these flags on its first CPU.
-std::filesystem::path cpuinfo_with(const uk::test::TempDir& dir, const std::string& flags)
-{
-    auto file = dir / ("cpuinfo-" + std::to_string(std::hash<std::string>{}(flags)));
-    std::ofstream(file) << "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu " << flags << " sse2\n\n";
-    return file;
-}
-
-} // namespace
-
 TEST_CASE("kvm: why KVM is not usable is told from the error and the CPU's flags", "[unit][vm]")
 {
     uk::test::TempDir dir;
     auto missing = dir / "kvm";
-    auto module = uk::vm::check_kvm(missing, cpuinfo_with(dir, "vmx"));
+    auto module = uk::vm::check_kvm(missing, uk::test::cpuinfo_with(dir.path(), "vmx"));
     CHECK_FALSE(module.usable);
     CHECK(module.reason == missing.string() + " does not exist, although the CPU has VT-x: the kvm module is not loaded");
     CHECK(module.fix == "sudo modprobe kvm_intel");
-    CHECK(uk::vm::check_kvm(missing, cpuinfo_with(dir, "svm")).fix == "sudo modprobe kvm_amd");
-    auto bare = uk::vm::check_kvm(missing, cpuinfo_with(dir, "sse4_2"));
+    CHECK(uk::vm::check_kvm(missing, uk::test::cpuinfo_with(dir.path(), "svm")).fix == "sudo modprobe kvm_amd");
+    auto bare = uk::vm::check_kvm(missing, uk::test::cpuinfo_with(dir.path(), "sse4_2"));
     CHECK(bare.reason == missing.string() + " does not exist: the CPU offers no hardware virtualisation (no vmx or svm flag)");
     CHECK(bare.fix == "turn on VT-x/AMD-V (SVM) in the firmware settings");
     auto unknown = uk::vm::check_kvm(missing, dir / "no-cpuinfo");
@@ -43,7 +31,7 @@ TEST_CASE("kvm: why KVM is not usable is told from the error and the CPU's flags
     auto locked = dir / "locked";
     std::ofstream(locked) << "";
     std::filesystem::permissions(locked, std::filesystem::perms::none);
-    auto cpu = cpuinfo_with(dir, "vmx");
+    auto cpu = uk::test::cpuinfo_with(dir.path(), "vmx");
     auto denied = uk::test::as_unprivileged_user([&] {
         auto access = uk::vm::check_kvm(locked, cpu);
         return (access.usable ? "usable" : access.reason) + "|" + access.fix;
