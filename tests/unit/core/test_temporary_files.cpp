@@ -56,7 +56,7 @@ TEST_CASE("temporary files: an atomic write leaves only its file, an abandoned o
     CHECK(names == std::vector<std::string>{"a.json"});
 }
 
-TEST_CASE("file lock: one holder at a time; the lock file goes with the holder, an unheld one is stale",
+TEST_CASE("file lock: one holder at a time, the lock file goes with the holder, an unheld one is stale",
           "[unit][core]")
 {
     uk::test::TempDir dir;

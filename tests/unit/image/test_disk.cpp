@@ -218,7 +218,7 @@ TEST_CASE("image: a build stopped by Ctrl-C leaves nothing behind, and an older 
     CHECK(files == 1);
 }
 
-TEST_CASE("image: a whole image is bootable; one cut short or with a damaged root is not", "[unit][image]")
+TEST_CASE("image: a whole image is bootable, one cut short or with a damaged root is not", "[unit][image]")
 {
     TempDir dir;
     auto built = uk::image::build_image(probe_request(dir / "probe.img"));

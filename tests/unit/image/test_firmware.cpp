@@ -35,7 +35,7 @@ std::string fat_of(const std::filesystem::path& image) { return image.string() +
 
 } // namespace
 
-TEST_CASE("firmware: the boot partition holds BOOTX64.EFI, syslinux and its config; the MBR is syslinux's",
+TEST_CASE("firmware: the boot partition holds BOOTX64.EFI, syslinux and its config, the MBR is syslinux's",
           "[unit][image]")
 {
     TempDir dir;
