@@ -3,6 +3,7 @@
 #include "app/outcome.hpp"
 #include "app/stop.hpp"
 #include "app/supervise.hpp"
+#include "app/volumes.hpp"
 #include "core/files.hpp"
 #include "core/process.hpp"
 #include "core/signals.hpp"
@@ -204,8 +205,8 @@ Result<instance::Record> start_detached(const instance::Store& store, instance::
                 record.name);
 }
 
-int monitor(const instance::Store& store, const std::string& name, vm::Backend& backend, int report_fd,
-            StopRequests& stops)
+int monitor(const instance::Store& store, const volume::Store& volumes, const std::string& name, vm::Backend& backend,
+            int report_fd, StopRequests& stops)
 {
     auto record = store.load(name);
     if (!record) {
@@ -223,6 +224,12 @@ int monitor(const instance::Store& store, const std::string& name, vm::Backend& 
         return 1;
     }
     view.watching(spec->accelerator, backend.name());
+    // Held by the monitor, which the VM never outlives (volume/lease.hpp).
+    auto leases = take_volumes(record->mounts, volumes, store, name, [] { return stop_requested(); });
+    if (!leases) {
+        view.report(leases.error());
+        return 1;
+    }
     auto machine = backend.start(*spec, files.qemu_log());
     if (!machine) {
         view.report(machine.error());

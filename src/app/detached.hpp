@@ -12,6 +12,7 @@
 #include "core/unique_fd.hpp"
 #include "instance/store.hpp"
 #include "vm/backend.hpp"
+#include "volume/store.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -62,10 +63,10 @@ struct DetachedStart {
 Result<instance::Record> start_detached(const instance::Store& store, instance::Record record, const vm::VmSpec& spec,
                                         vm::Backend& backend, MonitorLauncher& launcher, const DetachedStart& start);
 
-// The monitor's life: starts the instance's VM, writes its report to `report_fd` once the
+// The monitor's life: takes the instance's volumes, starts its VM, writes its report to `report_fd` once the
 // VM runs (or why it could not), then watches it to its end. Returns the monitor
 // process's exit status, which nobody waits for.
-int monitor(const instance::Store& store, const std::string& name, vm::Backend& backend, int report_fd,
-            StopRequests& stops);
+int monitor(const instance::Store& store, const volume::Store& volumes, const std::string& name, vm::Backend& backend,
+            int report_fd, StopRequests& stops);
 
 } // namespace uk::app

@@ -2,6 +2,7 @@
 
 #include "app/accelerator.hpp"
 #include "app/build.hpp"
+#include "app/volumes.hpp"
 #include "core/exit_status.hpp"
 #include "core/files.hpp"
 #include "core/log.hpp"
@@ -86,8 +87,9 @@ Result<std::filesystem::path> direct_boot_image(const RunRequest& request, const
 
 // uk's kernel straight into a minimal machine, the image's root as its disk.
 Result<vm::VmSpec> direct_boot_spec(const RunRequest& request, const config::Settings& settings,
-                                    const vm::NetworkPlan& network, vm::Accelerator accelerator,
-                                    const state::Paths& paths, const state::ImageStore& store)
+                                    const vm::NetworkPlan& network, const RunMounts& mounts,
+                                    vm::Accelerator accelerator, const state::Paths& paths,
+                                    const state::ImageStore& store)
 {
     auto kernel_file = kernel_choice(settings);
     if (!kernel_file)
@@ -110,6 +112,7 @@ Result<vm::VmSpec> direct_boot_spec(const RunRequest& request, const config::Set
         .address = network.address,
         .dhcp = network.dhcp,
         .verbose = settings.verbose,
+        .mounts = mounts.guest_mounts,
     };
     if (boot.emulated) {
         boot.tsc_khz = vm::host_tsc_khz();
@@ -117,12 +120,21 @@ Result<vm::VmSpec> direct_boot_spec(const RunRequest& request, const config::Set
         if (kernel_file->path.empty())
             boot.kernel_hz = guest::kernel_record().hz;
     }
+    auto command_line = guest::guest_kernel_args(boot);
+    if (command_line.size() > guest::max_command_line)
+        return fail(ErrorKind::usage,
+                    "the mounts make the guest kernel's command line {} bytes long, over Linux's {}: use shorter guest "
+                    "paths or fewer mounts",
+                    command_line.size(), guest::max_command_line);
+    std::vector<vm::Disk> disks{{.file = std::filesystem::absolute(*image), .read_only = true}};
+    disks.insert(disks.end(), mounts.disks.begin(), mounts.disks.end());
     return vm::VmSpec{
         .accelerator = accelerator,
         .memory_mib = static_cast<std::uint32_t>(settings.memory.mib),
         .cpus = settings.cpus.value,
-        .boot = vm::DirectBoot{*kernel, guest::guest_kernel_args(boot)},
-        .disks = {{.file = std::filesystem::absolute(*image), .read_only = true}},
+        .boot = vm::DirectBoot{*kernel, command_line},
+        .disks = disks,
+        .shared_folders = mounts.shared_folders,
         .network = network.network,
     };
 }
@@ -210,9 +222,15 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
     if (auto host_mib = vm::host_memory_mib(host.meminfo); host_mib && settings->memory.mib > *host_mib)
         return fail(ErrorKind::usage, "--mem {} is more than this machine's {} of memory: give --mem {}M or less",
                     settings->memory.to_string(), settings::MemorySize{*host_mib}.to_string(), *host_mib);
-    auto network_request = request.network;
-    network_request.ports = settings->ports;
-    auto network = vm::plan_network(network_request);
+    auto network = vm::plan_network({.mode = settings->network.mode,
+                                     .tap = settings->network.tap,
+                                     .bridge = settings->network.bridge,
+                                     .ip = settings->network.ip,
+                                     .gateway = settings->network.gateway,
+                                     .netmask = settings->network.netmask,
+                                     .ipv6 = settings->network.ipv6,
+                                     .dns = settings->dns,
+                                     .ports = settings->ports});
     if (!network)
         return fail(network.error());
     bool firmware = request.boot == settings::BootMode::firmware;
@@ -220,18 +238,24 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
         return fail(ErrorKind::usage, "{} goes with --boot firmware", request.uefi ? "--uefi" : "--disk-bus");
     if (firmware && request.target.empty())
         return fail(ErrorKind::usage, "--boot firmware boots an image: give it (uk run --boot firmware IMAGE)");
+    if (firmware && !settings->mounts.empty())
+        return fail(ErrorKind::usage, "-v {} goes with --boot direct: a firmware-booted image starts with its own "
+                                      "kernel command line, which cannot name mounts",
+                    settings->mounts.front().to_string());
 
     // What the host lacks, or a name already taken, is found before anything is built or
     // started.
     instance::Store instances(host.paths.instances);
     state::ImageStore images(host.paths.images);
-    if (!request.instance_name.empty()) {
-        if (auto valid = state::check_name("instance", request.instance_name); !valid)
+    volume::Store volumes(host.paths.volumes);
+    auto wanted_name = settings->instance_name.value_or("");
+    if (!wanted_name.empty()) {
+        if (auto valid = state::check_name("instance", wanted_name); !valid)
             return fail(valid.error());
-        if (instances.exists(request.instance_name))
+        if (instances.exists(wanted_name))
             return fail(ErrorKind::unavailable,
                         "an instance named {} already exists: remove it (uk instance rm {}) or choose another --name",
-                        request.instance_name, request.instance_name);
+                        wanted_name, wanted_name);
     }
     auto accel = choose_accelerator(backend, {.choice = settings->accel,
                                               .firmware_machine = firmware,
@@ -255,12 +279,17 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
             return fail(host_ready.error());
     }
 
+    auto cancelled = [] { return stop_requested(); };
+    auto mounts = prepare_mounts(settings->mounts, volumes, host.working_dir, request.dry_run, cancelled);
+    if (!mounts)
+        return fail(mounts.error());
     auto spec = firmware ? firmware_boot_spec(request, *settings, *network, accel->accelerator, images)
-                         : direct_boot_spec(request, *settings, *network, accel->accelerator, host.paths, images);
+                         : direct_boot_spec(request, *settings, *network, *mounts, accel->accelerator, host.paths,
+                                            images);
     if (!spec)
         return fail(spec.error());
     auto image = spec->disks.front().file;
-    auto name = request.instance_name.empty() ? instance_name_for(image) : request.instance_name;
+    auto name = wanted_name.empty() ? instance_name_for(image) : wanted_name;
     auto files = instances.files(name);
     // The folder holds the VM's control socket, whose path a Unix socket limits to 107 bytes.
     if (files.qmp_socket().string().size() > 107)
@@ -280,8 +309,6 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
         presenter.command_line(backend.command_line(*spec));
         return exit_success;
     }
-    if (!accel->warning.empty())
-        log::warning(accel->warning);
     if (auto created = instances.create(name); !created)
         return fail(created.error());
     if (auto* boot = std::get_if<vm::FirmwareBoot>(&spec->boot); boot && boot->uefi) {
@@ -297,13 +324,14 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
         .name = name,
         .image = std::filesystem::absolute(image),
         .created = instance::utc_now(),
-        .detached = request.detach,
+        .detached = settings->detach,
         .qemu_pid = 0,
         .memory_mib = spec->memory_mib,
         .cpus = spec->cpus,
         .accelerator = accel->accelerator == vm::Accelerator::kvm ? "kvm" : "tcg",
         .network = network_description(*network),
         .ports = {},
+        .mounts = mounts->mounts,
     };
     if (const auto* user = std::get_if<vm::UserNetwork>(&spec->network))
         for (const auto& port : user->ports)
@@ -312,8 +340,18 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
         (void)instances.remove(name);
         return fail(saved.error());
     }
-    if (!request.detach)
+    // Locked while the VM runs; a detached instance's monitor takes them over.
+    auto leases = take_volumes(record.mounts, volumes, instances, name, cancelled);
+    if (!leases) {
+        (void)instances.remove(name);
+        return fail(leases.error());
+    }
+    // Said once nothing else can refuse the run, so that a refusal stays one line.
+    if (!accel->warning.empty())
+        log::warning(accel->warning);
+    if (!settings->detach)
         return run_attached(instances, record, *spec, backend, presenter, stops);
+    leases->clear();
     auto tcp = vm::tcp_ports(spec->network);
     auto started = start_detached(instances, record, *spec, backend, monitors,
                                   {.ready_port = tcp.empty() ? std::nullopt : std::optional(tcp.front()),

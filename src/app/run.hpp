@@ -32,9 +32,6 @@ struct RunRequest {
     settings::BootMode boot = settings::BootMode::direct;
     bool uefi = false;
     std::optional<vm::DiskBus> disk_bus; // firmware boot only
-    vm::NetworkRequest network;          // its ports come from the settings
-    std::string instance_name;           // empty: IMAGE-xxxxxx
-    bool detach = false;
     std::chrono::milliseconds ready_timeout{120'000};
     bool dry_run = false;
 };
@@ -54,6 +51,7 @@ public:
 // Where things are on this host.
 struct RunHost {
     state::Paths paths;
+    std::filesystem::path working_dir; // where -v's relative host folders start
     std::filesystem::path kvm_device = "/dev/kvm";
     std::filesystem::path cpuinfo = "/proc/cpuinfo";
     std::filesystem::path meminfo = "/proc/meminfo";

@@ -7,6 +7,7 @@ Action declare_run(CLI::App& command, const Context& context);
 Action declare_instance(CLI::App& command, const Context& context);
 Action declare_ps(CLI::App& command, const Context& context);
 Action declare_image(CLI::App& command, const Context& context);
+Action declare_volume(CLI::App& command, const Context& context);
 Action declare_doctor(CLI::App& command, const Context& context);
 Action declare_completion(CLI::App& command, const Context& context);
 Action declare_manpage(CLI::App& command, const Context& context);
@@ -20,6 +21,8 @@ const std::vector<Command>& all_commands()
         {"instance", "Manage VMs started by uk run: list, logs, stop, rm, inspect", declare_instance},
         {"ps", "List instances (uk instance list)", declare_ps},
         {"image", "Images for clouds and other hypervisors, and the image store: create, list, inspect, rm", declare_image},
+        {"volume", "Volumes, data that outlives a VM (uk run -v NAME:/path): create, list, inspect, rm, resize",
+         declare_volume},
         {"doctor", "Say what uk will use on this machine and what is missing, with how to fix it", declare_doctor},
         {"completion", "Print the bash or zsh completion script", declare_completion},
         {"manpage", "Print the uk(1) man page (for packaging)", declare_manpage},

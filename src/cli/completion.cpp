@@ -18,7 +18,7 @@ bool is_choice_list(const std::string& value)
 // What the shell offers for a value: a kind the scripts know, or VALUE (nothing to offer).
 std::string completion_kind(const std::string& value)
 {
-    static const std::vector<std::string> known{"FILE", "DIR", "IMAGE", "INSTANCE", "TAP", "BRIDGE"};
+    static const std::vector<std::string> known{"FILE", "DIR", "IMAGE", "INSTANCE", "VOLUME", "MOUNT", "TAP", "BRIDGE"};
     if (is_choice_list(value) || std::find(known.begin(), known.end(), value) != known.end())
         return value;
     return "VALUE";
@@ -31,7 +31,7 @@ std::string positional_kind(const OptionText& option)
     if (kind != "VALUE")
         return kind;
     static const std::map<std::string, std::string> by_name{
-        {"PROGRAM", "FILE"}, {"TARGET", "IMAGE"}, {"IMAGE", "IMAGE"}, {"INSTANCE", "INSTANCE"}};
+        {"PROGRAM", "FILE"}, {"TARGET", "IMAGE"}, {"IMAGE", "IMAGE"}, {"INSTANCE", "INSTANCE"}, {"VOLUME", "VOLUME"}};
     auto found = by_name.find(option.name);
     return found == by_name.end() ? "" : found->second;
 }
@@ -167,6 +167,11 @@ std::string render_bash_completion(const std::vector<CommandText>& commands, con
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -W "$(uk image list -q 2>/dev/null)" -- "$2") $(compgen -f -- "$2")) ;;
         INSTANCE) COMPREPLY=($(compgen -W "$(uk instance list -q 2>/dev/null)" -- "$2")) ;;
+        VOLUME) COMPREPLY=($(compgen -W "$(uk volume list -q 2>/dev/null)" -- "$2")) ;;
+        MOUNT)
+            # A volume's name, or a host folder (from / or .), before the ':'.
+            compopt -o nospace 2>/dev/null
+            COMPREPLY=($(compgen -W "$(uk volume list -q 2>/dev/null | sed 's/$/:/')" -- "$2") $(compgen -d -S / -- "$2")) ;;
         TAP) COMPREPLY=($(compgen -W "$(_uk_net_devices tun_flags)" -- "$2")) ;;
         BRIDGE) COMPREPLY=($(compgen -W "$(_uk_net_devices bridge)" -- "$2")) ;;
         *"|"*) COMPREPLY=($(compgen -W "${1//|/$'\n'}" -- "$2")) ;;
@@ -207,6 +212,8 @@ std::string render_zsh_completion(const std::vector<CommandText>& commands, cons
         DIR) _files -/ ;;
         IMAGE) compadd -- ${(f)"$(uk image list -q 2>/dev/null)"}; _files ;;
         INSTANCE) compadd -- ${(f)"$(uk instance list -q 2>/dev/null)"} ;;
+        VOLUME) compadd -- ${(f)"$(uk volume list -q 2>/dev/null)"} ;;
+        MOUNT) compadd -S : -- ${(f)"$(uk volume list -q 2>/dev/null)"}; _files -/ ;;
         TAP) compadd -- ${(f)"$(_uk_net_devices tun_flags)"} ;;
         BRIDGE) compadd -- ${(f)"$(_uk_net_devices bridge)"} ;;
         *"|"*) compadd -- ${(s:|:)1} ;;

@@ -73,15 +73,18 @@ Result<int> list(const ListOptions& options, const Context& context)
             log::result(r.name);
         return exit_success;
     }
-    std::vector<std::array<std::string, 6>> rows{{"NAME", "STATUS", "IMAGE", "NETWORK", "PORTS", "CREATED"}};
+    std::vector<std::array<std::string, 7>> rows{{"NAME", "STATUS", "IMAGE", "NETWORK", "PORTS", "MOUNTS", "CREATED"}};
     for (const auto& r : records) {
-        std::string ports;
+        std::string ports, mounts;
         for (const auto& p : r.ports)
             ports += (ports.empty() ? "" : ",") + p;
+        for (const auto& m : r.mounts)
+            mounts += (mounts.empty() ? "" : ",") + m.to_string();
         rows.push_back({r.name, instance::describe(instance::status_of(r, store->files(r.name))),
-                        r.image.stem().string(), r.network, ports.empty() ? "-" : ports, r.created});
+                        r.image.stem().string(), r.network, ports.empty() ? "-" : ports, mounts.empty() ? "-" : mounts,
+                        r.created});
     }
-    std::array<std::size_t, 6> widths{};
+    std::array<std::size_t, 7> widths{};
     for (const auto& row : rows)
         for (std::size_t i = 0; i < row.size(); i++)
             widths[i] = std::max(widths[i], row[i].size());
@@ -236,8 +239,8 @@ Action declare_instance(CLI::App& command, const Context& context)
             if (!host)
                 return fail(host.error());
             StopSignals stops;
-            return app::monitor(instance::Store(host->paths.instances), *monitor_name, host->backend, STDOUT_FILENO,
-                                stops);
+            return app::monitor(instance::Store(host->paths.instances), volume::Store(host->paths.volumes),
+                                *monitor_name, host->backend, STDOUT_FILENO, stops);
         }
         return fail(ErrorKind::usage, "{} needs a subcommand: list, logs, stop, rm or inspect", command.get_name());
     };

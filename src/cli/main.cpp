@@ -22,6 +22,7 @@ std::string version_text()
 
 // -q and -v mean the same on every command that does something (uk's own lines on
 // stderr: only warnings and errors, or every step), so they are added here, once, to each.
+// uk run's -v is docker's --volume; there the flag is --verbose only.
 struct OutputFlags {
     bool quiet = false;
     bool verbose = false;
@@ -36,7 +37,8 @@ void add_output_flags(CLI::App& app, OutputFlags& flags, const char* verbose_hel
         return;
     }
     app.add_flag("-q,--quiet", flags.quiet, "Print only results, warnings and errors: no notices or progress");
-    app.add_flag("-v,--verbose", flags.verbose,
+    bool short_taken = app.get_option_no_throw("-v") != nullptr;
+    app.add_flag(short_taken ? "--verbose" : "-v,--verbose", flags.verbose,
                  fmt::format("Say what uk does, step by step, on stderr{}{}", verbose_help ? ". " : "",
                              verbose_help ? verbose_help : ""));
 }

@@ -24,7 +24,8 @@ struct RunOptions {
     std::string instance_name;
     bool json = false;
     std::string ready_timeout = "120s";
-    std::string net, tap, bridge, ip, gateway, netmask;
+    std::string net, tap, bridge, ip, gateway, netmask, ip6;
+    std::vector<std::string> volumes;
     std::vector<std::string> dns;
     std::string memory;
     unsigned cpus = 1;
@@ -116,15 +117,24 @@ Result<app::RunRequest> run_request(const RunOptions& options, const Context& co
         request.disk_bus = options.disk_bus == "scsi"   ? vm::DiskBus::scsi
                            : options.disk_bus == "nvme" ? vm::DiskBus::nvme
                                                         : vm::DiskBus::virtio;
-    request.network = {.mode = options.value("--net", options.net),
-                       .tap = options.value("--tap", options.tap),
-                       .bridge = options.value("--bridge", options.bridge),
-                       .ip = options.value("--ip", options.ip),
-                       .gateway = options.value("--gateway", options.gateway),
-                       .netmask = options.value("--netmask", options.netmask),
-                       .dns = options.dns};
-    request.instance_name = options.instance_name;
-    request.detach = options.detach;
+    request.flags.network = {.mode = options.value("--net", options.net),
+                             .tap = options.value("--tap", options.tap),
+                             .bridge = options.value("--bridge", options.bridge),
+                             .ip = options.value("--ip", options.ip),
+                             .gateway = options.value("--gateway", options.gateway),
+                             .netmask = options.value("--netmask", options.netmask),
+                             .ipv6 = options.value("--ip6", options.ip6)};
+    request.flags.dns = options.dns;
+    if (options.has("--name"))
+        request.flags.instance_name = options.instance_name;
+    if (options.detach)
+        request.flags.detach = true;
+    for (const auto& spec : options.volumes) {
+        auto mount = settings::parse_mount_spec(spec);
+        if (!mount)
+            return fail(ErrorKind::usage, "-v {}: {}", spec, mount.error().message);
+        request.flags.mounts.push_back(*mount);
+    }
     auto timeout = flag_value("--ready-timeout", settings::parse_duration(options.ready_timeout));
     if (!timeout)
         return fail(timeout.error());
@@ -146,7 +156,8 @@ Result<int> run(const RunOptions& options, const Context& context)
     app::ProcessMonitorLauncher monitors(std::filesystem::read_symlink("/proc/self/exe"));
     TerminalView view(options.json);
     StopSignals stops;
-    return app::run(*request, {.paths = host->paths}, host->backend, monitors, view, stops);
+    return app::run(*request, {.paths = host->paths, .working_dir = std::filesystem::current_path()}, host->backend,
+                    monitors, view, stops);
 }
 
 } // namespace
@@ -175,7 +186,14 @@ Action declare_run(CLI::App& command, const Context& context)
     command.add_flag("-d,--detach", options->detach,
                      "Start the VM in the background, print the instance's name and return once it runs (and its "
                      "first published TCP port answers)");
-    command.add_option("--name", options->instance_name, "The instance's name (default: IMAGE-xxxxxx)")->type_name("NAME");
+    given["--name"] =
+        command.add_option("--name", options->instance_name, "The instance's name (default: IMAGE-xxxxxx)")->type_name("NAME");
+    command
+        .add_option("-v,--volume", options->volumes,
+                    "Mount a volume (NAME:/path, made when missing) or a host folder (/dir:/path or ./dir:/path), "
+                    "with :ro for read-only (repeatable)")
+        ->allow_extra_args(false)
+        ->type_name("MOUNT");
     command.add_option("--boot", options->boot,
                        "direct (default: uk's kernel straight into a microvm) or firmware (the image's own boot loader "
                        "on q35, as a cloud boots it; needs an image from uk image create)")
@@ -206,6 +224,8 @@ Action declare_run(CLI::App& command, const Context& context)
     given["--netmask"] =
         command.add_option("--netmask", options->netmask, "Tap/bridge with --ip: e.g. 255.255.255.0 (default /24)")
             ->type_name("MASK");
+    given["--ip6"] = command.add_option("--ip6", options->ip6, "Tap/bridge: a static IPv6 address, ADDRESS[/PREFIX] (default /64)")
+                         ->type_name("ADDRESS");
     command.add_option("--dns", options->dns, "Tap/bridge: a DNS server for the guest (repeatable)")
         ->allow_extra_args(false)
         ->type_name("ADDRESS");
@@ -217,6 +237,7 @@ Action declare_run(CLI::App& command, const Context& context)
                    "  uk run ./job -a --once; echo $?         # the program's exit status is uk's\n"
                    "  uk run -d --name web server -p 8080     # in the background; uk ps, uk instance stop web\n"
                    "  uk run server --tap tap0 --ip 192.168.7.2/24 --gateway 192.168.7.1\n"
+                   "  uk run server -v data:/var/lib/app -v ./site:/srv:ro   # a volume, a host folder\n"
                    "Ctrl-C stops the VM gracefully (the program gets SIGTERM); twice stops it at once.");
     return [options, &context] { return run(*options, context); };
 }

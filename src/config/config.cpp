@@ -23,14 +23,13 @@ const std::set<std::string> ops_only_fields = {
     "DisableArgsCopy", "Boot",        "UefiBoot",       "BuildDir",    "Debugflags",         "Force",
     "NanosVersion",    "NightlyBuild", "NoTrace",       "ManifestPassthrough", "ProgramPath", "RebootOnExit",
     "TargetRoot",      "VolumesDir",  "PackageBaseURL", "PackageManifestURL", "Klibs",      "KlibDir",
-    "Uefi",            "CloudConfig", "Mounts",
+    "Uefi",            "CloudConfig",
 };
 // Descriptions: read and kept silent.
 const std::set<std::string> descriptive_fields = {"Version", "Language", "Runtime", "Description"};
 const std::set<std::string> ops_only_run_fields = {
-    "Bridged",     "BridgeName",   "Debug",      "Gateway",   "GdbPort",    "InstanceGroup", "InstanceName",
-    "IPAddress",   "IPv6Address",  "Klibs",      "Vga",       "Mounts",     "NetMask",       "Background",
-    "ShowDebug",   "ShowErrors",   "ShowWarnings", "JSON",    "TapName",    "VolumeSizeInGb", "QMP",
+    "Debug",     "GdbPort",    "InstanceGroup", "Klibs", "Vga",  "ShowDebug",
+    "ShowErrors", "ShowWarnings", "JSON",       "VolumeSizeInGb", "QMP",
 };
 
 // Reads values of one file, each kind with its own checks, and says where a mistake is.
@@ -224,13 +223,109 @@ Result<std::string> ip_address(const Reader& reader, const JsonNode& node)
     return value;
 }
 
-Status read_run_config(Reader& reader, const JsonNode& node, RunSettings& run)
+Result<std::string> ipv4_address(const Reader& reader, const JsonNode& node)
 {
+    auto value = reader.non_empty_text(node);
+    in_addr address{};
+    if (value && inet_pton(AF_INET, value->c_str(), &address) != 1)
+        return fail(reader.at(node, fmt::format("expected an IPv4 address, got \"{}\"", *value)));
+    return value;
+}
+
+// ops's IPv6Address: an address, with or without a /PREFIX.
+Result<std::string> ipv6_address(const Reader& reader, const JsonNode& node)
+{
+    auto value = reader.non_empty_text(node);
+    if (!value)
+        return value;
+    auto slash = value->find('/');
+    in6_addr address{};
+    bool good = inet_pton(AF_INET6, value->substr(0, slash).c_str(), &address) == 1;
+    if (good && slash != std::string::npos) {
+        auto prefix = value->substr(slash + 1);
+        good = !prefix.empty() && prefix.size() <= 3 && prefix.find_first_not_of("0123456789") == std::string::npos &&
+               std::stoi(prefix) <= 128;
+    }
+    if (!good)
+        return fail(reader.at(node, fmt::format("expected an IPv6 address like \"fd00::2/64\", got \"{}\"", *value)));
+    return value;
+}
+
+// A mount in -v's form.
+Result<settings::MountSpec> mount_spec(const Reader& reader, const JsonNode& node, const std::string& spec)
+{
+    auto mount = settings::parse_mount_spec(spec);
+    if (!mount)
+        return fail(reader.at(node, mount.error().message));
+    return mount;
+}
+
+Result<std::vector<settings::MountSpec>> mount_list(const Reader& reader, const JsonNode& node)
+{
+    return reader.each(node, "an array like [\"data:/data\"]", [&](const JsonNode& item) -> Result<settings::MountSpec> {
+        auto text = reader.text(item, "a mount like \"data:/data\"");
+        if (!text)
+            return fail(text.error());
+        return mount_spec(reader, item, *text);
+    });
+}
+
+// The position of a member's key, for a warning about it.
+std::optional<json::Position> key_position(const JsonNode& object, const std::string& name)
+{
+    for (std::size_t i = 0; i < object.size(); i++)
+        if (object.key(i) == name)
+            return object.key_position(i);
+    return std::nullopt;
+}
+
+// What ops's network fields add up to. ops puts a guest on a bridge with Bridged (its
+// bridge BridgeName, br0 when unnamed) or on the tap TapName; uk's bridge networking
+// makes its own tap through qemu-bridge-helper.
+void settle_network(const JsonNode& node, bool bridged, const std::string& file, Config& config)
+{
+    auto& network = config.run.network;
+    auto warn = [&](const std::string& field, const std::string& why) {
+        auto p = key_position(node, field).value_or(node.position());
+        config.warnings.push_back(
+            fmt::format("{}:{}:{}: {}{}: {}", file, p.line, p.column, node.path().empty() ? "" : node.path() + ".",
+                        field, why));
+    };
+    if (bridged) {
+        network.mode = "bridge";
+        if (!network.bridge)
+            network.bridge = "br0";
+        if (network.tap) {
+            warn("TapName", "with Bridged, uk's bridge networking makes its own tap (qemu-bridge-helper); ignored");
+            network.tap.reset();
+        }
+    } else {
+        if (network.bridge) {
+            warn("BridgeName", "goes with Bridged: true; ignored");
+            network.bridge.reset();
+        }
+        if (network.tap)
+            network.mode = "tap";
+    }
+    if (!network.mode)
+        for (const char* field : {"IPAddress", "Gateway", "NetMask", "IPv6Address"})
+            if (key_position(node, field))
+                warn(field, "applies to bridge or tap networking (Bridged, TapName): ignored unless uk run is given "
+                            "--net tap or --net bridge");
+}
+
+Status read_run_config(Reader& reader, const JsonNode& node, Config& config, const std::string& file)
+{
+    auto& run = config.run;
     auto ports = [&reader](bool udp) {
         return [&reader, udp](const JsonNode& list) {
             return reader.each(list, "an array of ports", [&reader, udp](const JsonNode& n) { return reader.port(n, udp); });
         };
     };
+    auto non_empty_text = [&](const JsonNode& n) { return reader.non_empty_text(n); };
+    auto flag = [&](const JsonNode& n) { return reader.flag(n); };
+    auto ipv4 = [&](const JsonNode& n) { return ipv4_address(reader, n); };
+    bool bridged = false;
     std::map<std::string, Handler> handlers{
         {"Memory", bind(run.memory, [&](const JsonNode& n) {
              return reader.typed<settings::MemorySize>(n, "a size like \"128M\"", settings::parse_memory_size);
@@ -249,10 +344,41 @@ Status read_run_config(Reader& reader, const JsonNode& node, RunSettings& run)
              return reader.typed<settings::AcceleratorChoice>(n, "true, false, \"auto\", \"kvm\" or \"tcg\"",
                                                               settings::parse_accelerator_choice);
          })},
-        {"Verbose", bind(run.verbose, [&](const JsonNode& n) { return reader.flag(n); })},
-        {"Imagename", bind(run.image_name, [&](const JsonNode& n) { return reader.non_empty_text(n); })},
+        {"Verbose", bind(run.verbose, flag)},
+        {"Imagename", bind(run.image_name, non_empty_text)},
+        {"InstanceName", bind(run.instance_name, non_empty_text)},
+        {"Background", bind(run.detach, flag)},
+        {"Bridged", bind(bridged, flag)},
+        {"BridgeName", bind(run.network.bridge, non_empty_text)},
+        {"TapName", bind(run.network.tap, non_empty_text)},
+        {"IPAddress", bind(run.network.ip, ipv4)},
+        {"Gateway", bind(run.network.gateway, ipv4)},
+        {"NetMask", bind(run.network.netmask, ipv4)},
+        {"IPv6Address", bind(run.network.ipv6, [&](const JsonNode& n) { return ipv6_address(reader, n); })},
+        {"Mounts", append_to(config.mounts, [&](const JsonNode& n) { return mount_list(reader, n); })},
     };
-    return reader.object(node, handlers, ops_only_run_fields);
+    if (auto read = reader.object(node, handlers, ops_only_run_fields); !read)
+        return read;
+    settle_network(node, bridged, file, config);
+    return {};
+}
+
+// ops's Mounts: {"VOLUME": "/path"}.
+Result<std::vector<settings::MountSpec>> volume_map(const Reader& reader, const JsonNode& node)
+{
+    if (!node.is_object())
+        return fail(reader.wrong_type(node, "an object like {\"data\": \"/data\"}"));
+    std::vector<settings::MountSpec> mounts;
+    for (std::size_t i = 0; i < node.size(); i++) {
+        auto target = reader.text(node.member(i), "a guest path like \"/data\"");
+        if (!target)
+            return fail(target.error());
+        auto mount = mount_spec(reader, node.member(i), node.key(i) + ":" + *target);
+        if (!mount)
+            return fail(mount.error());
+        mounts.push_back(*mount);
+    }
+    return mounts;
 }
 
 } // namespace
@@ -311,7 +437,9 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
              auto folder = reader.non_empty_text(n);
              return folder ? Result<std::filesystem::path>(config.base_dir / *folder) : fail(folder.error());
          })},
-        {"RunConfig", [&](const JsonNode& n) { return read_run_config(reader, n, config.run); }},
+        {"RunConfig", [&](const JsonNode& n) { return read_run_config(reader, n, config, file.string()); }},
+        {"Mounts", append_to(config.mounts, [&](const JsonNode& n) { return volume_map(reader, n); })},
+        {"Volumes", append_to(config.mounts, [&](const JsonNode& n) { return mount_list(reader, n); })},
         {"Kernel", bind(config.kernel, non_empty_text)},
         {"ReadOnlyRoot", bind(config.readonly_root, flag)},
         {"Compression", bind(config.compression, [&](const JsonNode& n) {

@@ -15,6 +15,20 @@
 
 namespace uk::config {
 
+// The guest's network as ops's RunConfig says it: Bridged + BridgeName, TapName,
+// IPAddress, Gateway, NetMask. Values are checked as they are read; whether they fit
+// together is decided once, with the flags, when the network is planned.
+struct NetworkSettings {
+    std::optional<std::string> mode; // "bridge" (Bridged) or "tap" (TapName alone)
+    std::optional<std::string> tap;
+    std::optional<std::string> bridge;
+    std::optional<std::string> ip;
+    std::optional<std::string> gateway;
+    std::optional<std::string> netmask;
+    std::optional<std::string> ipv6;
+    bool operator==(const NetworkSettings&) const = default;
+};
+
 struct RunSettings {
     std::optional<settings::MemorySize> memory;
     std::optional<settings::CpuCount> cpus;
@@ -22,6 +36,9 @@ struct RunSettings {
     std::optional<settings::AcceleratorChoice> accel; // ops's true/false mean auto/tcg
     std::optional<bool> verbose;
     std::optional<std::string> image_name;  // ops: RunConfig.Imagename
+    std::optional<std::string> instance_name; // ops: RunConfig.InstanceName (uk run --name)
+    std::optional<bool> detach;               // ops: RunConfig.Background (uk run -d)
+    NetworkSettings network;
 };
 
 struct Config {
@@ -37,6 +54,10 @@ struct Config {
     std::vector<std::string> name_servers;
     std::optional<settings::MemorySize> base_volume_size; // the writable root's size
     RunSettings run;
+    // Volumes and host folders, in the file's order: ops's Mounts ({"NAME": "/path"}, and
+    // RunConfig.Mounts ["NAME:/path"]) and uk's own Volumes (-v's forms). A relative host
+    // folder is relative to base_dir, as Files are.
+    std::vector<settings::MountSpec> mounts;
 
     // uk's own
     std::optional<std::string> kernel;

@@ -21,6 +21,23 @@ void take(T& target, const std::optional<T>& value)
         target = *value;
 }
 
+// The network mode comes whole from one side; addresses one by one. The file's addresses
+// count only on a bridge or a tap (config.cpp warns about them otherwise).
+void merge_network(NetworkSettings& file, const NetworkSettings& flags)
+{
+    if (flags.mode || flags.tap || flags.bridge) {
+        file.mode = flags.mode;
+        file.tap = flags.tap;
+        file.bridge = flags.bridge;
+    }
+    auto mode = file.mode.value_or(file.tap ? "tap" : file.bridge ? "bridge" : "user");
+    if (mode != "tap" && mode != "bridge")
+        file.ip = file.gateway = file.netmask = file.ipv6 = std::nullopt;
+    for (auto field : {&NetworkSettings::ip, &NetworkSettings::gateway, &NetworkSettings::netmask, &NetworkSettings::ipv6})
+        if (flags.*field)
+            file.*field = flags.*field;
+}
+
 } // namespace
 
 Settings merge(const std::optional<Config>& file, const Overrides& flags)
@@ -57,6 +74,14 @@ Settings merge(const std::optional<Config>& file, const Overrides& flags)
         settings.ports = c.run.ports;
         take(settings.accel, c.run.accel);
         take(settings.verbose, c.run.verbose);
+        settings.instance_name = c.run.instance_name;
+        take(settings.detach, c.run.detach);
+        settings.network = c.run.network;
+        for (auto mount : c.mounts) {
+            if (mount.source_kind == settings::MountSpec::Source::host_folder)
+                mount.source = from_file(c, mount.source);
+            settings.mounts.push_back(mount);
+        }
     }
     if (flags.program) {
         settings.program = flags.program;
@@ -82,6 +107,18 @@ Settings merge(const std::optional<Config>& file, const Overrides& flags)
     take(settings.ports, flags.ports);
     take(settings.accel, flags.accel);
     take(settings.verbose, flags.verbose);
+    if (flags.instance_name)
+        settings.instance_name = flags.instance_name;
+    take(settings.detach, flags.detach);
+    merge_network(settings.network, flags.network);
+    settings.dns = flags.dns;
+    // A flag replaces the file's mount at its path; two flags at one path stay two, for
+    // the run to refuse.
+    std::erase_if(settings.mounts, [&](const settings::MountSpec& from_file) {
+        return std::any_of(flags.mounts.begin(), flags.mounts.end(),
+                           [&](const auto& flag) { return flag.target == from_file.target; });
+    });
+    settings.mounts.insert(settings.mounts.end(), flags.mounts.begin(), flags.mounts.end());
     return settings;
 }
 

@@ -27,6 +27,15 @@ struct Overrides {
     std::optional<std::vector<settings::PortMapping>> ports; // -p (any -p replaces Ports and UDPPorts)
     std::optional<settings::AcceleratorChoice> accel;
     std::optional<bool> verbose;
+    std::optional<std::string> instance_name; // --name
+    std::optional<bool> detach;               // -d
+    // --net, --tap, --bridge replace the file's network mode together; --ip, --gateway,
+    // --netmask, --ip6 replace one value each.
+    NetworkSettings network;
+    std::vector<std::string> dns;
+    // -v: each replaces the file's mount at the same guest path, or adds one. A relative
+    // host folder stays relative (to where uk runs).
+    std::vector<settings::MountSpec> mounts;
 };
 
 struct Settings {
@@ -51,6 +60,11 @@ struct Settings {
     std::vector<settings::PortMapping> ports;
     settings::AcceleratorChoice accel = settings::AcceleratorChoice::automatic;
     bool verbose = false;
+    std::optional<std::string> instance_name;
+    bool detach = false;
+    NetworkSettings network;
+    std::vector<std::string> dns;
+    std::vector<settings::MountSpec> mounts;
 };
 
 Settings merge(const std::optional<Config>& file, const Overrides& flags);

@@ -12,6 +12,8 @@
 #include "hypervisor/qemu_backend.hpp"
 #include "state/image_store.hpp"
 #include "vm/kvm.hpp"
+#include "volume/e2fsprogs.hpp"
+#include "volume/store.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -141,7 +143,7 @@ Finding examine_folder(const std::string& topic, const fs::path& folder, const s
 Finding examine_leftovers(const state::Paths& paths)
 {
     std::vector<fs::path> left;
-    for (const auto& folder : {paths.images, paths.cache}) {
+    for (const auto& folder : {paths.images, paths.cache, paths.volumes}) {
         auto found = stale_temporaries(folder);
         left.insert(left.end(), found.begin(), found.end());
     }
@@ -159,6 +161,34 @@ Finding examine_leftovers(const state::Paths& paths)
                    fmt::format("{} file{} ({}) left behind by uk runs that were killed, e.g. {}", left.size(),
                                left.size() == 1 ? "" : "s", human_bytes(bytes), left.front().string()),
                    "the next uk build or image create in that folder removes them, or remove them yourself", details);
+}
+
+// The volumes folder, how many volumes it holds and the room left for them (sparse files
+// grow as the guests write), and the tools that make and check them.
+Finding examine_volumes(const fs::path& folder)
+{
+    auto volumes = volume::Store(folder).list().value_or(std::vector<volume::Volume>{}).size();
+    struct statvfs st{};
+    auto holder = nearest_existing(folder);
+    std::string room;
+    std::uint64_t free_bytes = 0;
+    if (::statvfs(holder.c_str(), &st) == 0) {
+        free_bytes = std::uint64_t{st.f_bavail} * st.f_frsize;
+        room = fmt::format(", {} free there", human_bytes(free_bytes));
+    }
+    auto finding =
+        examine_folder("volumes", folder, fmt::format(" ({} volume{}{})", volumes, volumes == 1 ? "" : "s", room));
+    finding.details["volumes"] = volumes;
+    finding.details["free_bytes"] = free_bytes;
+    if (finding.severity != Severity::ok) {
+        finding.severity = Severity::warning; // VMs run without volumes
+        return finding;
+    }
+    for (const char* tool : {"mke2fs", "e2fsck", "resize2fs"})
+        if (auto found = volume::e2fsprogs_tool(tool); !found)
+            return flagged(Severity::warning, "volumes", "uk volume and -v NAME:/path cannot work: " + found.error().message,
+                           "apt-get install e2fsprogs", finding.details);
+    return finding;
 }
 
 Finding examine_disk(const Host& host, const fs::path& images)
@@ -313,6 +343,7 @@ Report examine(const Host& host)
         report.findings.push_back(examine_folder(
             "instances", paths->instances, fmt::format(" ({} instance{}, {} running)", records.size(), records.size() == 1 ? "" : "s", running)));
         report.findings.push_back(examine_folder("cache", paths->cache, ""));
+        report.findings.push_back(examine_volumes(paths->volumes));
         report.findings.push_back(examine_disk(host, paths->images));
         report.findings.push_back(examine_leftovers(*paths));
     }

@@ -1,6 +1,30 @@
 #include "guest/kernel_args.hpp"
 
 namespace uk::guest {
+namespace {
+
+// Paths travel %-encoded: the command line splits words at spaces, and uk-init splits a
+// mount at its ':'.
+std::string encoded(const std::string& path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (char byte : path) {
+        auto c = static_cast<unsigned char>(byte);
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
+                     c == '.' || c == '_' || c == '-';
+        if (plain) {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15u];
+        }
+    }
+    return out;
+}
+
+} // namespace
 
 GuestAddress user_network_address() { return {"10.0.2.15", 24, "10.0.2.2", {"10.0.2.3"}}; }
 
@@ -37,12 +61,17 @@ std::string guest_kernel_args(const GuestBoot& boot)
             if (!a.gateway.empty())
                 args += " uk.gw=" + a.gateway;
         }
+        if (!a.ipv6.empty())
+            args += " uk.ip6=" + a.ipv6;
         if (!a.dns.empty()) {
             args += " uk.dns=";
             for (std::size_t i = 0; i < a.dns.size(); i++)
                 args += (i ? "," : "") + a.dns[i];
         }
     }
+    for (const auto& mount : boot.mounts)
+        args += std::string(mount.kind == GuestMount::Kind::volume ? " uk.vol=" : " uk.share=") + mount.device + ":" +
+                encoded(mount.target) + (mount.read_only ? ":ro" : "");
     if (boot.probe)
         args += " uk-probe"; // passed to init as an argument: the kernel knows no such word
     return args;

@@ -15,7 +15,22 @@ struct GuestAddress {
     unsigned prefix_length = 24;
     std::string gateway;
     std::vector<std::string> dns;
+    std::string ipv6; // "fd00::2/64" (uk.ip6=), beside the router advertisements' own
 };
+
+// A file system uk-init mounts before the program starts (uk.vol=, uk.share=), in the
+// order given: ext4 on a virtio disk the guest finds by its serial, or a host folder over
+// 9P found by its mount tag.
+struct GuestMount {
+    enum class Kind { volume, host_folder };
+    Kind kind = Kind::volume;
+    std::string device; // the disk's serial or the share's tag: [a-z0-9-], uk chooses them
+    std::string target; // absolute
+    bool read_only = false;
+};
+
+// The longest command line x86 Linux takes (COMMAND_LINE_SIZE, with its NUL).
+inline constexpr std::size_t max_command_line = 2047;
 
 // A hypervisor's NAT's fixed plan (QEMU's user networking): guest 10.0.2.15, gateway
 // 10.0.2.2, DNS 10.0.2.3.
@@ -33,6 +48,7 @@ struct GuestBoot {
     std::optional<unsigned> kernel_hz;
     bool verbose = false;
     bool probe = false; // uk-init only proves that user space is reached, then powers off
+    std::vector<GuestMount> mounts;
 };
 
 std::string guest_kernel_args(const GuestBoot& boot);

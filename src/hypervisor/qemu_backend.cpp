@@ -16,6 +16,7 @@ QemuConfig qemu_config(const vm::VmSpec& spec, const std::filesystem::path& bina
         .memory_mib = spec.memory_mib,
         .cpus = spec.cpus,
         .drives = spec.disks,
+        .shared_folders = spec.shared_folders,
         .network = spec.network,
         .qmp_socket = spec.control_socket,
     };

@@ -57,11 +57,16 @@ std::vector<std::string> qemu_argv(const QemuConfig& c)
         const auto& d = c.drives[i];
         auto id = "disk" + std::to_string(i);
         auto boot = c.kernel.empty() && i == 0 ? std::string(",bootindex=0") : std::string();
+        // cache=writeback, said rather than left to QEMU's default: the guest sees a
+        // volatile write cache and its flushes (fsync) become fdatasync on the host file, so
+        // what a program synced survives QEMU being killed and the host losing power.
         add({"-drive", "id=" + id + ",file=" + escape_option_value(d.file.string()) + ",format=" + d.format +
-                           ",if=none" + (d.read_only ? ",readonly=on" : "") + (d.snapshot ? ",snapshot=on" : "")});
+                           ",if=none" + (d.read_only ? ",readonly=on" : d.snapshot ? "" : ",cache=writeback") +
+                           (d.snapshot ? ",snapshot=on" : "")});
+        auto serial = d.serial.empty() ? std::string() : ",serial=" + d.serial;
         switch (d.bus) {
         case DiskBus::virtio:
-            add({"-device", device("virtio-blk") + ",drive=" + id + boot});
+            add({"-device", device("virtio-blk") + ",drive=" + id + serial + boot});
             break;
         case DiskBus::scsi:
             add({"-device", device("virtio-scsi") + ",id=scsi" + std::to_string(i),
@@ -71,6 +76,19 @@ std::vector<std::string> qemu_argv(const QemuConfig& c)
             add({"-device", "nvme,serial=uk" + std::to_string(i) + ",drive=" + id + boot});
             break;
         }
+    }
+
+    // Host folders over 9P. security_model=none: QEMU, running as the user, creates files
+    // as that user and applies no ownership of the guest's (passthrough would need root,
+    // mapped-xattr hides the guest's view in extended attributes the host's tools do not
+    // show); QEMU resolves every path below the folder itself, never following a symlink
+    // out of it. multidevs=remap keeps inode numbers unique across host file systems.
+    for (std::size_t i = 0; i < c.shared_folders.size(); i++) {
+        const auto& f = c.shared_folders[i];
+        auto id = "share" + std::to_string(i);
+        add({"-fsdev", "local,id=" + id + ",path=" + escape_option_value(f.folder.string()) +
+                           ",security_model=none,multidevs=remap" + (f.read_only ? ",readonly=on" : ""),
+             "-device", device("virtio-9p") + ",fsdev=" + id + ",mount_tag=" + f.tag});
     }
 
     std::string netdev;

@@ -12,12 +12,37 @@
 
 namespace uk::instance {
 
+namespace {
+
+nlohmann::json mount_json(const settings::MountSpec& m)
+{
+    return {{"type", m.source_kind == settings::MountSpec::Source::volume ? "volume" : "host"},
+            {"source", m.source},
+            {"target", m.target},
+            {"read_only", m.read_only}};
+}
+
+settings::MountSpec mount_from(const nlohmann::json& j)
+{
+    return {.source_kind = j.at("type") == "volume" ? settings::MountSpec::Source::volume
+                                                    : settings::MountSpec::Source::host_folder,
+            .source = j.at("source").get<std::string>(),
+            .target = j.at("target").get<std::string>(),
+            .read_only = j.at("read_only").get<bool>()};
+}
+
+} // namespace
+
 nlohmann::json to_json(const Record& r)
 {
+    auto mounts = nlohmann::json::array();
+    for (const auto& m : r.mounts)
+        mounts.push_back(mount_json(m));
     return {{"name", r.name},         {"image", r.image.string()}, {"created", r.created},
             {"detached", r.detached}, {"qemu_pid", r.qemu_pid},    {"memory_mib", r.memory_mib},
             {"cpus", r.cpus},         {"accelerator", r.accelerator}, {"network", r.network},
-            {"ports", r.ports},       {"stop_requested", r.stop_requested}, {"forced", r.forced}};
+            {"ports", r.ports},       {"mounts", mounts},          {"stop_requested", r.stop_requested},
+            {"forced", r.forced}};
 }
 
 nlohmann::json to_json(const Record& record, const InstanceStatus& status, const Files& files)
@@ -44,6 +69,8 @@ Result<Record> record_from_json(const nlohmann::json& j, const std::string& wher
         r.accelerator = j.at("accelerator").get<std::string>();
         r.network = j.at("network").get<std::string>();
         r.ports = j.at("ports").get<std::vector<std::string>>();
+        for (const auto& m : j.value("mounts", nlohmann::json::array()))
+            r.mounts.push_back(mount_from(m));
         r.stop_requested = j.at("stop_requested").get<bool>();
         r.forced = j.value("forced", false);
         return r;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "settings/settings.hpp"
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -26,6 +27,8 @@ struct Record {
     std::string accelerator;        // kvm, tcg
     std::string network;            // "user", "tap uktap0 192.168.7.2/24", ...
     std::vector<std::string> ports; // "127.0.0.1:8080->8080/tcp"
+    // Volumes by name, host folders by absolute path, in mounting order.
+    std::vector<settings::MountSpec> mounts;
     bool stop_requested = false;    // uk instance stop (or Ctrl-C) asked it to stop
     bool forced = false;            // ...and it had to be killed
 };

@@ -105,6 +105,63 @@ std::string PortMapping::to_string() const
     return fmt::format("{}:{}->{}/{}", host_address, host_port, guest_port, protocol == Protocol::tcp ? "tcp" : "udp");
 }
 
+Result<MountSpec> parse_mount_spec(std::string_view spec)
+{
+    auto wrong = [&](const std::string& why) {
+        return fail(bad(fmt::format("{}; expected NAME:/path or /host/folder:/path, with :ro to mount read-only", why)));
+    };
+    std::vector<std::string_view> parts;
+    for (std::string_view rest = spec;;) {
+        auto colon = rest.find(':');
+        parts.push_back(rest.substr(0, colon));
+        if (colon == std::string_view::npos)
+            break;
+        rest.remove_prefix(colon + 1);
+    }
+    if (parts.size() < 2)
+        return wrong(fmt::format("\"{}\" has no ':' between what to mount and where", spec));
+    if (parts.size() > 3)
+        return wrong(fmt::format("\"{}\" has too many ':'", spec));
+    MountSpec mount;
+    if (parts.size() == 3) {
+        if (parts[2] != "ro" && parts[2] != "rw")
+            return wrong(fmt::format("unknown option \"{}\" (ro or rw)", parts[2]));
+        mount.read_only = parts[2] == "ro";
+    }
+    if (parts[0].empty())
+        return wrong("nothing to mount before the ':'");
+    mount.source = parts[0];
+    if (parts[0].starts_with('/') || parts[0].starts_with('.'))
+        mount.source_kind = MountSpec::Source::host_folder;
+    else if (parts[0].find('/') != std::string_view::npos)
+        return wrong(fmt::format("\"{}\" is neither a volume name nor a host folder (host folders start with / or .)",
+                                 parts[0]));
+    auto target = parts[1];
+    if (!target.starts_with('/'))
+        return wrong(fmt::format("the guest path \"{}\" is not absolute", target));
+    std::string normal = "/";
+    for (std::string_view rest = target; !rest.empty();) {
+        auto slash = rest.find('/');
+        auto component = rest.substr(0, slash);
+        rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+        if (component.empty() || component == ".")
+            continue;
+        if (component == "..")
+            return wrong(fmt::format("the guest path \"{}\" has a \"..\"", target));
+        normal += (normal.size() > 1 ? "/" : "") + std::string(component);
+    }
+    if (normal == "/")
+        return wrong("the guest path cannot be \"/\", the image's own root");
+    for (std::string_view system : {"/proc", "/sys", "/dev"})
+        if (normal == system || normal.starts_with(std::string(system) + "/"))
+            return wrong(fmt::format("the guest path \"{}\" is inside {}, which the guest's kernel provides", target,
+                                     system));
+    mount.target = normal;
+    return mount;
+}
+
+std::string MountSpec::to_string() const { return source + ":" + target + (read_only ? ":ro" : ""); }
+
 Result<Compression> parse_compression(std::string_view text)
 {
     for (auto c : {Compression::automatic, Compression::zstd, Compression::lz4, Compression::none})

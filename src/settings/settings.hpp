@@ -45,6 +45,21 @@ struct PortMapping {
 };
 Result<PortMapping> parse_port_mapping(std::string_view spec);
 
+// A mount, docker's way: SOURCE:TARGET[:ro|:rw]. SOURCE is a volume's name, or a host
+// folder when it starts with '/' or '.' (relative ones are resolved by whoever knows from
+// where: the working folder for a flag, the config file's folder for the file). TARGET is
+// an absolute guest path other than "/", written back normalised ("/data/" is "/data").
+struct MountSpec {
+    enum class Source { volume, host_folder };
+    Source source_kind = Source::volume;
+    std::string source;
+    std::string target;
+    bool read_only = false;
+    std::string to_string() const; // "data:/data", "/srv/www:/www:ro"
+    bool operator==(const MountSpec&) const = default;
+};
+Result<MountSpec> parse_mount_spec(std::string_view spec);
+
 // How an image's root stores file data (image/squashfs.hpp says what auto becomes).
 enum class Compression { automatic, zstd, lz4, none };
 Result<Compression> parse_compression(std::string_view text);

@@ -1,4 +1,4 @@
-// Where uk keeps its files: images under $XDG_DATA_HOME/uk, instances under
+// Where uk keeps its files: images and volumes under $XDG_DATA_HOME/uk, instances under
 // $XDG_STATE_HOME/uk, caches under $XDG_CACHE_HOME/uk; UK_HOME puts all three in one
 // folder (tests and CI use it).
 #pragma once
@@ -17,6 +17,7 @@ struct Paths {
     std::filesystem::path images;
     std::filesystem::path instances;
     std::filesystem::path cache;
+    std::filesystem::path volumes;
 };
 
 using Environment = std::function<std::optional<std::string>(const std::string&)>;

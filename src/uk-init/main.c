@@ -6,6 +6,8 @@
 #include "network.h"
 #include "supervisor.h"
 #include "system_setup.h"
+#include "volumes.h"
+#include "cmdline.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -16,6 +18,17 @@
 #include <unistd.h>
 
 #define NOT_STARTED 127
+
+/* Volumes stay mounted until everything the program started has ended. */
+static struct guest_mounts volumes;
+
+static int read_volumes(char *error, size_t size)
+{
+    static char cmdline[4096];
+    if (cmdline_read(cmdline, sizeof cmdline) < 0)
+        return failed(error, size, "cannot read /proc/cmdline");
+    return guest_mounts_parse(cmdline, &volumes, error, size);
+}
 
 static int prepare_and_run(void)
 {
@@ -28,6 +41,7 @@ static int prepare_and_run(void)
     int status = NOT_STARTED;
     if (setup_root(manifest.readonly_root, manifest.writable_root_mib, error, sizeof error) < 0 ||
         setup_sysctls(error, sizeof error) < 0 || setup_mounts(&manifest, error, sizeof error) < 0 ||
+        read_volumes(error, sizeof error) < 0 || guest_mounts_attach(&volumes, error, sizeof error) < 0 ||
         setup_hostname(manifest.hostname, error, sizeof error) < 0 || setup_loopback(error, sizeof error) < 0 ||
         setup_network(error, sizeof error) < 0)
         console_say("cannot prepare the guest for %s: %s", manifest.program, error);
@@ -38,12 +52,14 @@ static int prepare_and_run(void)
 }
 
 /* Whatever the program left running goes with it, as when a container's main process
- * exits; file systems are flushed before the machine goes away. */
+ * exits; volumes are unmounted (clean, their journals written out) and everything else
+ * flushed before the machine goes away. */
 static void end_everything(void)
 {
     kill(-1, SIGKILL);
     while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
         ;
+    guest_mounts_detach(&volumes);
     sync();
 }
 

@@ -1,3 +1,4 @@
+#include "cmdline.h"
 #include "console.h"
 #include "network.h"
 
@@ -7,6 +8,7 @@
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 
 struct net_config {
     char ip[64];
+    char ip6[64];
     char gateway[64];
     char dns[256];
 };
@@ -35,17 +38,12 @@ static void read_cmdline(struct net_config *config)
 {
     char text[4096];
     memset(config, 0, sizeof *config);
-    int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (cmdline_read(text, sizeof text) < 0)
         return;
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
-    if (n <= 0)
-        return;
-    text[n] = '\0';
     char *saveptr = NULL;
     for (char *word = strtok_r(text, " \n", &saveptr); word; word = strtok_r(NULL, " \n", &saveptr)) {
         copy_value(word, "uk.ip=", config->ip, sizeof config->ip);
+        copy_value(word, "uk.ip6=", config->ip6, sizeof config->ip6);
         copy_value(word, "uk.gw=", config->gateway, sizeof config->gateway);
         copy_value(word, "uk.dns=", config->dns, sizeof config->dns);
     }
@@ -113,6 +111,64 @@ static int configure_eth0(const struct net_config *config, char *error, size_t s
     return result;
 }
 
+static int bring_up(char *error, size_t size)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq flags;
+    memset(&flags, 0, sizeof flags);
+    snprintf(flags.ifr_name, sizeof flags.ifr_name, DEVICE);
+    int result = 0;
+    if (s < 0 || ioctl(s, SIOCGIFFLAGS, &flags) < 0 ||
+        (flags.ifr_flags |= IFF_UP | IFF_RUNNING, ioctl(s, SIOCSIFFLAGS, &flags) < 0))
+        result = failed(error, size, "cannot bring " DEVICE " up");
+    if (s >= 0)
+        close(s);
+    return result;
+}
+
+/* The kernel's struct in6_ifreq (linux/ipv6.h, which musl's headers leave out). */
+struct address6_request {
+    struct in6_addr address;
+    uint32_t prefix_length;
+    int interface_index;
+};
+
+/* A static IPv6 address, usable at once: duplicate address detection would keep it
+ * "tentative", unusable for bind(), for a second or more. */
+static int configure_ipv6(const struct net_config *config, char *error, size_t size)
+{
+    char address[64];
+    snprintf(address, sizeof address, "%s", config->ip6);
+    char *slash = strchr(address, '/');
+    int prefix = slash ? atoi(slash + 1) : 64;
+    if (slash)
+        *slash = '\0';
+    struct address6_request request;
+    memset(&request, 0, sizeof request);
+    if (inet_pton(AF_INET6, address, &request.address) != 1 || prefix < 0 || prefix > 128) {
+        errno = EINVAL;
+        return failed(error, size, "uk.ip6=%s is not an IPv6 address with a prefix length", config->ip6);
+    }
+    request.prefix_length = (uint32_t)prefix;
+    request.interface_index = (int)if_nametoindex(DEVICE);
+    if (request.interface_index == 0)
+        return failed(error, size, "cannot give " DEVICE " the address %s (is there a network device?)", config->ip6);
+    int fd = open("/proc/sys/net/ipv6/conf/" DEVICE "/accept_dad", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)!write(fd, "0", 1);
+        close(fd);
+    }
+    if (bring_up(error, size) < 0)
+        return -1;
+    int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int result = 0;
+    if (s < 0 || ioctl(s, SIOCSIFADDR, &request) < 0)
+        result = failed(error, size, "cannot give " DEVICE " the address %s", config->ip6);
+    if (s >= 0)
+        close(s);
+    return result;
+}
+
 /* resolv.conf lines: from uk.dns, or those the kernel's DHCP client found. */
 static int write_resolv_conf(const struct net_config *config, char *error, size_t size)
 {
@@ -146,6 +202,8 @@ int setup_network(char *error, size_t error_size)
     struct net_config config;
     read_cmdline(&config);
     if (config.ip[0] && configure_eth0(&config, error, error_size) < 0)
+        return -1;
+    if (config.ip6[0] && configure_ipv6(&config, error, error_size) < 0)
         return -1;
     return write_resolv_conf(&config, error, error_size);
 }

@@ -1,6 +1,6 @@
 /* The guest's network, configured by uk-init from the kernel command line:
  *
- *   uk.ip=ADDRESS/PREFIX  uk.gw=GATEWAY  uk.dns=SERVER[,SERVER...]
+ *   uk.ip=ADDRESS/PREFIX  uk.gw=GATEWAY  uk.dns=SERVER[,SERVER...]  uk.ip6=ADDRESS/PREFIX
  *
  * Static addressing here takes microseconds; the kernel's own ip= autoconfiguration
  * spends 50-140 ms under emulation waiting for carrier and "settling" in msleep()

@@ -13,8 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* mkdir -p; existing folders are fine. */
-static int make_dirs(const char *path, mode_t mode)
+int make_dirs(const char *path, mode_t mode)
 {
     char buffer[4096];
     size_t n = strlen(path);

@@ -6,6 +6,10 @@
 #include "manifest.h"
 
 #include <stddef.h>
+#include <sys/types.h>
+
+/* mkdir -p; existing folders are fine. */
+int make_dirs(const char *path, mode_t mode);
 
 /* Unless readonly_root, puts a writable overlay (tmpfs upper, writable_mib large or, when
  * 0, tmpfs's default of half the memory) over the squashfs root and makes it /. Then

@@ -79,6 +79,20 @@ Result<guest::GuestAddress> static_address(const NetworkRequest& r)
     return address;
 }
 
+// "fd00::2/64", with /64 added when no prefix is given.
+Result<std::string> static_ipv6(const std::string& text)
+{
+    auto slash = text.find('/');
+    in6_addr address{};
+    auto prefix = slash == std::string::npos ? std::string("64") : text.substr(slash + 1);
+    bool good = inet_pton(AF_INET6, text.substr(0, slash).c_str(), &address) == 1 && !prefix.empty() &&
+                prefix.size() <= 3 && prefix.find_first_not_of("0123456789") == std::string::npos &&
+                std::stoi(prefix) <= 128;
+    if (!good)
+        return fail(ErrorKind::usage, "--ip6 {} is not an IPv6 address: expected e.g. fd00::2 or fd00::2/64", text);
+    return text.substr(0, slash) + "/" + prefix;
+}
+
 } // namespace
 
 Result<NetworkPlan> plan_network(const NetworkRequest& r)
@@ -101,9 +115,9 @@ Result<NetworkPlan> plan_network(const NetworkRequest& r)
         return fail(ErrorKind::usage,
                     "-p publishes ports through user networking; with --net {} {}", mode,
                     mode == "none" ? "there is no network" : "the guest answers on its own address");
-    bool addressing = r.ip || r.gateway || r.netmask || !r.dns.empty();
+    bool addressing = r.ip || r.gateway || r.netmask || r.ipv6 || !r.dns.empty();
     if ((mode == "user" || mode == "none") && addressing)
-        return fail(ErrorKind::usage, "--ip, --gateway, --netmask and --dns go with --net tap or --bridge; {}",
+        return fail(ErrorKind::usage, "--ip, --gateway, --netmask, --ip6 and --dns go with --net tap or --bridge; {}",
                     mode == "user" ? "user networking always gives the guest 10.0.2.15" : "--net none has no network");
     if (!r.ip && (r.gateway || r.netmask))
         return fail(ErrorKind::usage, "--{} needs --ip (without --ip the guest asks DHCP)", r.gateway ? "gateway" : "netmask");
@@ -137,6 +151,15 @@ Result<NetworkPlan> plan_network(const NetworkRequest& r)
         plan.description += " dhcp";
         if (!r.dns.empty()) // servers of one's own; DHCP's otherwise
             plan.address = guest::GuestAddress{.address = {}, .prefix_length = 0, .gateway = {}, .dns = r.dns};
+    }
+    if (r.ipv6) {
+        auto ipv6 = static_ipv6(*r.ipv6);
+        if (!ipv6)
+            return fail(ipv6.error());
+        if (!plan.address)
+            plan.address = guest::GuestAddress{.address = {}, .prefix_length = 0, .gateway = {}, .dns = {}};
+        plan.address->ipv6 = *ipv6;
+        plan.description += " " + *ipv6;
     }
     return plan;
 }

@@ -1,5 +1,5 @@
 // The guest's network as `uk run` options describe it (--net, --tap, --bridge, --ip,
-// --gateway, --netmask, --dns, -p): checked and turned into the VM's network and the
+// --gateway, --netmask, --ip6, --dns, -p): checked and turned into the VM's network and the
 // guest's address. plan_network is pure; the check_* functions look at the host.
 #pragma once
 
@@ -22,6 +22,7 @@ struct NetworkRequest {
     std::optional<std::string> ip;      // A.B.C.D or A.B.C.D/PREFIX
     std::optional<std::string> gateway;
     std::optional<std::string> netmask; // A.B.C.D or PREFIX
+    std::optional<std::string> ipv6;    // ADDRESS[/PREFIX], /64 when not given
     std::vector<std::string> dns;
     std::vector<settings::PortMapping> ports; // -p
 };

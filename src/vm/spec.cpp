@@ -68,7 +68,11 @@ json to_json(const VmSpec& spec)
                               {"read_only", d.read_only},
                               {"format", d.format},
                               {"bus", bus_name(d.bus)},
-                              {"snapshot", d.snapshot}});
+                              {"snapshot", d.snapshot},
+                              {"serial", d.serial}});
+    j["shared_folders"] = json::array();
+    for (const auto& f : spec.shared_folders)
+        j["shared_folders"].push_back({{"folder", f.folder.string()}, {"tag", f.tag}, {"read_only", f.read_only}});
     if (const auto* user = std::get_if<UserNetwork>(&spec.network)) {
         j["network"] = {{"kind", "user"}, {"ports", json::array()}};
         for (const auto& p : user->ports)
@@ -106,7 +110,12 @@ Result<VmSpec> spec_from_json(const json& j)
                                   .read_only = d.at("read_only").get<bool>(),
                                   .format = d.at("format").get<std::string>(),
                                   .bus = bus_from(d.at("bus").get<std::string>()),
-                                  .snapshot = d.at("snapshot").get<bool>()});
+                                  .snapshot = d.at("snapshot").get<bool>(),
+                                  .serial = d.value("serial", std::string())});
+        for (const auto& f : j.value("shared_folders", json::array()))
+            spec.shared_folders.push_back({.folder = f.at("folder").get<std::string>(),
+                                           .tag = f.at("tag").get<std::string>(),
+                                           .read_only = f.at("read_only").get<bool>()});
         const auto& network = j.at("network");
         auto kind = network.at("kind").get<std::string>();
         if (kind == "user") {

@@ -67,6 +67,18 @@ struct Disk {
     std::string format = "raw"; // raw, qcow2, vmdk, vpc
     DiskBus bus = DiskBus::virtio;
     bool snapshot = false;      // writes go to a temporary overlay, never to the file
+    // The name the guest finds the disk by (virtio-blk's serial, 20 bytes at most); empty
+    // for the boot disk, which the kernel finds by its partition's UUID.
+    std::string serial;
+};
+
+// A host folder shared with the guest (virtio-9p on QEMU, virtio-fs elsewhere), found in
+// the guest by its tag. Files the guest creates belong to the user running the
+// hypervisor; the guest's symlinks resolve inside the guest, never on the host.
+struct SharedFolder {
+    std::filesystem::path folder;
+    std::string tag; // 31 bytes at most
+    bool read_only = false;
 };
 
 struct VmSpec {
@@ -75,6 +87,7 @@ struct VmSpec {
     unsigned cpus = 1;
     std::variant<DirectBoot, FirmwareBoot> boot;
     std::vector<Disk> disks;
+    std::vector<SharedFolder> shared_folders;
     Network network = UserNetwork{};
     // Where other uk processes reach the running VM (to stop it, to ask whether its port
     // answers): a Unix socket in the instance's folder.

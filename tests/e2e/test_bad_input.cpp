@@ -143,3 +143,41 @@ TEST_CASE("ops settings uk has no use for: a warning each, and the build goes on
                                    ": Klibs is an ops setting uk does not use; ignored"});
     CHECK(uk.images() == std::vector<std::string>{"probe.img"});
 }
+
+TEST_CASE("bad volumes and mounts: one line each, nothing made", "[e2e]")
+{
+    UkCli uk;
+    const std::string expected = "; expected NAME:/path or /host/folder:/path, with :ro to mount read-only";
+    check_one_error_line(uk.run({"run", UK_TEST_PROBE, "-v", "data"}), 2,
+                         "-v data: \"data\" has no ':' between what to mount and where" + expected);
+    check_one_error_line(uk.run({"run", UK_TEST_PROBE, "-v", "data:data"}), 2,
+                         "-v data:data: the guest path \"data\" is not absolute" + expected);
+    check_one_error_line(uk.run({"run", UK_TEST_PROBE, "-v", "data:/data:rx"}), 2,
+                         "-v data:/data:rx: unknown option \"rx\" (ro or rw)" + expected);
+    check_one_error_line(uk.run({"run", UK_TEST_PROBE, "-v", "Data:/data"}), 2,
+                         "volume name \"Data\" is not valid: use 1 to 64 lower-case letters, digits, '.', '_' or '-', "
+                         "starting with a letter or digit");
+    check_one_error_line(uk.run({"run", UK_TEST_PROBE, "-v", "a:/data", "-v", "b:/data"}), 2,
+                         "two mounts at /data: a:/data and b:/data");
+    auto missing = uk.work() / "missing";
+    check_one_error_line(uk.run({"run", UK_TEST_PROBE, "-v", missing.string() + ":/srv"}), 66,
+                         missing.string() + ":/srv: the host folder " + missing.string() +
+                             " does not exist: create it, or correct the path");
+    check_one_error_line(uk.run({"volume", "create", "../escape"}), 2,
+                         "volume name \"../escape\" is not valid: use 1 to 64 lower-case letters, digits, '.', '_' or "
+                         "'-', starting with a letter or digit");
+    check_one_error_line(uk.run({"volume", "create", "tiny", "--size", "1M"}), 2,
+                         "a volume's size must be from 16M to 16T, got 1M");
+    check_one_error_line(uk.run({"volume", "create", "copy", "--from", missing.string()}), 66,
+                         "--from " + missing.string() + ": no such folder");
+    check_one_error_line(uk.run({"volume", "inspect", "nope"}), 66,
+                         "no volume named nope: see uk volume ls, or make it with uk volume create nope");
+    check_one_error_line(uk.run({"volume", "rm", "nope"}), 66,
+                         "no volume named nope: see uk volume ls, or make it with uk volume create nope");
+    REQUIRE(uk.run({"volume", "create", "data", "--size", "16M"}).status == 0);
+    check_one_error_line(uk.run({"volume", "create", "data"}), 69,
+                         "volume data already exists: see uk volume inspect data");
+    CHECK(uk::test::names_in(uk.home() / "volumes") == std::vector<std::string>{"data"});
+    CHECK(uk.instances().empty());
+    CHECK(uk.running_qemus().empty());
+}

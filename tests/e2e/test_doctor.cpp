@@ -77,6 +77,11 @@ TEST_CASE("uk doctor says which accelerator uk will use and why, and its --json 
     CHECK(kernel["details"]["sha256"].get<std::string>().size() == 64);
     CHECK(finding(report, "images")["details"]["path"] == (uk.home() / "images").string());
     CHECK(finding(report, "disk")["details"]["free_bytes"].get<std::uint64_t>() > 0);
+    const auto& volumes = finding(report, "volumes");
+    CHECK(volumes["status"] == "ok");
+    CHECK(volumes["details"]["path"] == (uk.home() / "volumes").string());
+    CHECK(volumes["details"]["volumes"] == 0);
+    CHECK(volumes["details"]["free_bytes"].get<std::uint64_t>() > 0);
     for (const auto& f : report["findings"]) {
         INFO(f.dump());
         bool is_ok = f["status"] == "ok";

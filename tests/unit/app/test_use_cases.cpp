@@ -58,7 +58,7 @@ public:
         REQUIRE(::pipe2(ends, O_CLOEXEC) == 0);
         report_.reset(ends[0]);
         thread_ = std::thread([&store, name, &backend, write_end = ends[1], this] {
-            uk::app::monitor(store, name, backend, write_end, stops_);
+            uk::app::monitor(store, uk::volume::Store("/nonexistent/volumes"), name, backend, write_end, stops_);
             done_ = true;
         });
     }

@@ -59,6 +59,22 @@ TEST_CASE("config: each mistake has its own message, with line, column and field
          "uk.json:1:29: RunConfig.UDPPorts[0]: expected a port like \"8080\" or \"8080:80\", got a boolean"},
         {"{\"RunConfig\": {\"Accel\": \"hvf\"}}",
          "uk.json:1:25: RunConfig.Accel: expected \"auto\", \"kvm\" or \"tcg\", got \"hvf\""},
+        {"{\"Volumes\": [\"data\"]}",
+         "uk.json:1:14: Volumes[0]: \"data\" has no ':' between what to mount and where; expected NAME:/path or "
+         "/host/folder:/path, with :ro to mount read-only"},
+        {"{\"Volumes\": \"data:/data\"}", "uk.json:1:13: Volumes: expected an array like [\"data:/data\"], got a string"},
+        {"{\"Mounts\": {\"data\": \"data\"}}",
+         "uk.json:1:21: Mounts.data: the guest path \"data\" is not absolute; expected NAME:/path or /host/folder:/path, "
+         "with :ro to mount read-only"},
+        {"{\"Mounts\": [\"data:/data\"]}", "uk.json:1:12: Mounts: expected an object like {\"data\": \"/data\"}, got an array"},
+        {"{\"RunConfig\": {\"Mounts\": [\"data:/data:rx\"]}}",
+         "uk.json:1:27: RunConfig.Mounts[0]: unknown option \"rx\" (ro or rw); expected NAME:/path or /host/folder:/path, "
+         "with :ro to mount read-only"},
+        {"{\"RunConfig\": {\"IPAddress\": \"10.0.0.300\"}}",
+         "uk.json:1:29: RunConfig.IPAddress: expected an IPv4 address, got \"10.0.0.300\""},
+        {"{\"RunConfig\": {\"IPv6Address\": \"fd00::2/129\"}}",
+         "uk.json:1:31: RunConfig.IPv6Address: expected an IPv6 address like \"fd00::2/64\", got \"fd00::2/129\""},
+        {"{\"RunConfig\": {\"Bridged\": \"yes\"}}", "uk.json:1:27: RunConfig.Bridged: expected true or false, got a string"},
         {"[]", "uk.json:1:1: expected an object, got an array"},
         {"{\"Program\": \"node\",}", "uk.json:1:20: expected a field name in double quotes"},
         {"{\"Program\": \"node\"", "uk.json:1:19: expected ',' or '}'"},
@@ -125,6 +141,71 @@ TEST_CASE("config: an ops config.json is read as it is, ops-only settings are wa
                                   "config.json:24:5: RunConfig.ShowDebug is an ops setting uk does not use; ignored",
                                   "config.json:26:3: CloudConfig is an ops setting uk does not use; ignored",
                               });
+}
+
+TEST_CASE("config: ops's Mounts, network and instance fields are honoured", "[unit][config]")
+{
+    const char* ops = R"({
+  "Program": "server",
+  "Mounts": {"data": "/var/lib/data"},
+  "Volumes": ["./site:/srv:ro", "/var/log/app:/logs"],
+  "RunConfig": {
+    "Mounts": ["cache:/cache"],
+    "Bridged": true,
+    "BridgeName": "br1",
+    "IPAddress": "192.168.7.2",
+    "NetMask": "255.255.255.0",
+    "Gateway": "192.168.7.1",
+    "IPv6Address": "fd00::2",
+    "InstanceName": "web",
+    "Background": true
+  }
+})";
+    auto config = parse_config(ops, "app/config.json");
+    REQUIRE(config);
+    using uk::settings::MountSpec;
+    REQUIRE(config->mounts.size() == 4);
+    CHECK(config->mounts[0] == MountSpec{MountSpec::Source::volume, "data", "/var/lib/data", false});
+    CHECK(config->mounts[1] == MountSpec{MountSpec::Source::host_folder, "./site", "/srv", true});
+    CHECK(config->mounts[2] == MountSpec{MountSpec::Source::host_folder, "/var/log/app", "/logs", false});
+    CHECK(config->mounts[3] == MountSpec{MountSpec::Source::volume, "cache", "/cache", false});
+    CHECK(config->run.network.mode == "bridge");
+    CHECK(config->run.network.bridge == "br1");
+    CHECK(config->run.network.ip == "192.168.7.2");
+    CHECK(config->run.network.netmask == "255.255.255.0");
+    CHECK(config->run.network.gateway == "192.168.7.1");
+    CHECK(config->run.network.ipv6 == "fd00::2");
+    CHECK(config->run.instance_name == "web");
+    CHECK(config->run.detach == true);
+    CHECK(config->warnings.empty());
+}
+
+TEST_CASE("config: ops's TapName alone is tap networking, what does not fit is warned about", "[unit][config]")
+{
+    auto tap = parse_config(R"({"RunConfig": {"TapName": "tap0", "IPAddress": "10.0.0.2"}})", "config.json");
+    REQUIRE(tap);
+    CHECK(tap->run.network.mode == "tap");
+    CHECK(tap->run.network.tap == "tap0");
+    CHECK(tap->warnings.empty());
+
+    auto bridged = parse_config(R"({"RunConfig": {"Bridged": true, "TapName": "tap0"}})", "config.json");
+    REQUIRE(bridged);
+    CHECK(bridged->run.network.mode == "bridge");
+    CHECK(bridged->run.network.bridge == "br0"); // ops's default
+    CHECK_FALSE(bridged->run.network.tap);
+    CHECK(bridged->warnings == std::vector<std::string>{
+                                   "config.json:1:33: RunConfig.TapName: with Bridged, uk's bridge networking makes "
+                                   "its own tap (qemu-bridge-helper); ignored"});
+
+    auto loose = parse_config(R"({"RunConfig": {"BridgeName": "br0",
+                                                "IPAddress": "10.0.0.2"}})",
+                              "config.json");
+    REQUIRE(loose);
+    CHECK_FALSE(loose->run.network.mode);
+    CHECK(loose->warnings == std::vector<std::string>{
+                                 "config.json:1:16: RunConfig.BridgeName: goes with Bridged: true; ignored",
+                                 "config.json:2:49: RunConfig.IPAddress: applies to bridge or tap networking (Bridged, "
+                                 "TapName): ignored unless uk run is given --net tap or --net bridge"});
 }
 
 TEST_CASE("config: uk's own fields", "[unit][config]")

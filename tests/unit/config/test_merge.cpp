@@ -128,3 +128,60 @@ TEST_CASE("merge: flags over the file", "[unit][config]")
     CHECK(s.readonly_root);
     CHECK(s.writable_root_size == MemorySize{64});
 }
+
+TEST_CASE("merge: -v replaces the file's mount at the same guest path and adds the others", "[unit][config]")
+{
+    Config c;
+    c.base_dir = "/app";
+    c.mounts = {{MountSpec::Source::volume, "data", "/data", false},
+                {MountSpec::Source::host_folder, "./site", "/srv", true}};
+    Overrides flags;
+    flags.mounts = {{MountSpec::Source::volume, "other", "/data", true},
+                    {MountSpec::Source::host_folder, "./here", "/here", false}};
+    auto s = merge(c, flags);
+    REQUIRE(s.mounts.size() == 3);
+    // The file's relative host folder starts at its folder; the flag's stays for the run.
+    CHECK(s.mounts[0] == MountSpec{MountSpec::Source::host_folder, "/app/site", "/srv", true});
+    CHECK(s.mounts[1] == MountSpec{MountSpec::Source::volume, "other", "/data", true});
+    CHECK(s.mounts[2] == MountSpec{MountSpec::Source::host_folder, "./here", "/here", false});
+
+    // Two flags at one path are not merged away: the run refuses them.
+    Overrides twice;
+    twice.mounts = {{MountSpec::Source::volume, "a", "/x", false}, {MountSpec::Source::volume, "b", "/x", false}};
+    CHECK(merge(c, twice).mounts.size() == 4);
+}
+
+TEST_CASE("merge: the network mode comes whole from one side, addresses one by one", "[unit][config]")
+{
+    Config c;
+    c.run.network = {.mode = "bridge", .tap = {}, .bridge = "br1", .ip = "10.0.0.2", .gateway = "10.0.0.1",
+                     .netmask = {}, .ipv6 = {}};
+    c.run.instance_name = "web";
+    c.run.detach = true;
+
+    auto from_file = merge(c, {});
+    CHECK(from_file.network.mode == "bridge");
+    CHECK(from_file.network.ip == "10.0.0.2");
+    CHECK(from_file.instance_name == "web");
+    CHECK(from_file.detach);
+
+    Overrides tap;
+    tap.network.tap = "tap0";
+    tap.network.ip = "10.0.0.9";
+    tap.instance_name = "api";
+    auto on_tap = merge(c, tap);
+    CHECK_FALSE(on_tap.network.mode);
+    CHECK_FALSE(on_tap.network.bridge);
+    CHECK(on_tap.network.tap == "tap0");
+    CHECK(on_tap.network.ip == "10.0.0.9");
+    CHECK(on_tap.network.gateway == "10.0.0.1");
+    CHECK(on_tap.instance_name == "api");
+
+    // User networking has no use for the file's addresses.
+    Overrides user;
+    user.network.mode = "user";
+    auto on_user = merge(c, user);
+    CHECK(on_user.network.mode == "user");
+    CHECK_FALSE(on_user.network.ip);
+    CHECK_FALSE(on_user.network.gateway);
+}

@@ -86,7 +86,7 @@ TEST_CASE("qemu: paths with spaces stay one argument and commas are doubled insi
     auto argv = qemu_argv(config);
     // -kernel takes a plain path: no escaping.
     CHECK(std::find(argv.begin(), argv.end(), "/home/a user/cache,1/vmlinux") != argv.end());
-    CHECK(std::find(argv.begin(), argv.end(), "id=disk0,file=/home/a user/my images/web,,v2.img,format=raw,if=none") !=
+    CHECK(std::find(argv.begin(), argv.end(), "id=disk0,file=/home/a user/my images/web,,v2.img,format=raw,if=none,cache=writeback") !=
           argv.end());
     CHECK(std::find(argv.begin(), argv.end(), "socket,id=qmp,path=/run/uk,, state/qmp.sock,server=on,wait=off") !=
           argv.end());
@@ -143,4 +143,33 @@ TEST_CASE("qemu: firmware boot on q35, the disk on virtio-scsi or NVMe, UEFI in 
         line += arg + "\n";
     CHECK(line.find("format=qcow2,if=none,snapshot=on\n-device\nnvme,serial=uk0,drive=disk0,bootindex=0\n") !=
           std::string::npos);
+}
+
+TEST_CASE("qemu: a volume is a writable virtio disk with a serial, flushes kept real", "[unit][hypervisor]")
+{
+    auto config = microvm_config();
+    config.drives.push_back({.file = "/uk/volumes/data/data.ext4", .serial = "uk-vol0"});
+    config.drives.push_back({.file = "/uk/volumes/logs/data.ext4", .read_only = true, .serial = "uk-vol1"});
+    auto argv = qemu_argv(config);
+    auto at = [&](const std::string& item) { return std::find(argv.begin(), argv.end(), item) != argv.end(); };
+    CHECK(at("id=disk1,file=/uk/volumes/data/data.ext4,format=raw,if=none,cache=writeback"));
+    CHECK(at("virtio-blk-device,drive=disk1,serial=uk-vol0"));
+    CHECK(at("id=disk2,file=/uk/volumes/logs/data.ext4,format=raw,if=none,readonly=on"));
+    CHECK(at("virtio-blk-device,drive=disk2,serial=uk-vol1"));
+}
+
+TEST_CASE("qemu: a host folder is a 9P share with a tag, as the user, read-only when asked", "[unit][hypervisor]")
+{
+    auto config = microvm_config();
+    config.shared_folders = {{.folder = "/home/me/site,v2", .tag = "uk-share0", .read_only = true},
+                             {.folder = "/tmp/out", .tag = "uk-share1"}};
+    auto argv = qemu_argv(config);
+    auto at = [&](const std::string& item) { return std::find(argv.begin(), argv.end(), item) != argv.end(); };
+    CHECK(at("local,id=share0,path=/home/me/site,,v2,security_model=none,multidevs=remap,readonly=on"));
+    CHECK(at("virtio-9p-device,fsdev=share0,mount_tag=uk-share0"));
+    CHECK(at("local,id=share1,path=/tmp/out,security_model=none,multidevs=remap"));
+    CHECK(at("virtio-9p-device,fsdev=share1,mount_tag=uk-share1"));
+    config.machine = Machine::q35;
+    argv = qemu_argv(config);
+    CHECK(at("virtio-9p-pci,fsdev=share0,mount_tag=uk-share0"));
 }

@@ -98,3 +98,47 @@ TEST_CASE("settings: durations", "[unit][settings]")
         CHECK(parsed.error().message == "expected a duration like 10s, 500ms or 2m, got \"" + std::string(bad) + "\"");
     }
 }
+
+TEST_CASE("settings: -v's forms: a volume or a host folder, read-only or not", "[unit][settings]")
+{
+    auto volume = parse_mount_spec("data:/var/lib/data");
+    REQUIRE(volume);
+    CHECK(volume->source_kind == MountSpec::Source::volume);
+    CHECK(volume->source == "data");
+    CHECK(volume->target == "/var/lib/data");
+    CHECK_FALSE(volume->read_only);
+    CHECK(volume->to_string() == "data:/var/lib/data");
+
+    auto host = parse_mount_spec("/srv/www:/www/:ro");
+    REQUIRE(host);
+    CHECK(host->source_kind == MountSpec::Source::host_folder);
+    CHECK(host->source == "/srv/www");
+    CHECK(host->target == "/www");
+    CHECK(host->read_only);
+    CHECK(host->to_string() == "/srv/www:/www:ro");
+
+    CHECK(parse_mount_spec("./site:/srv")->source_kind == MountSpec::Source::host_folder);
+    CHECK(parse_mount_spec(".:/srv")->source_kind == MountSpec::Source::host_folder);
+    CHECK(parse_mount_spec("../up:/srv")->source == "../up");
+    CHECK_FALSE(parse_mount_spec("data:/srv:rw")->read_only);
+    CHECK(parse_mount_spec("data://a/./b//")->target == "/a/b");
+}
+
+TEST_CASE("settings: a bad -v value says what is wrong in one line", "[unit][settings]")
+{
+    auto message = [](std::string_view spec) { return parse_mount_spec(spec).error().message; };
+    const std::string expected = "; expected NAME:/path or /host/folder:/path, with :ro to mount read-only";
+    CHECK(message("data") == "\"data\" has no ':' between what to mount and where" + expected);
+    CHECK(message("data:data") == "the guest path \"data\" is not absolute" + expected);
+    CHECK(message("data:/data:rx") == "unknown option \"rx\" (ro or rw)" + expected);
+    CHECK(message("data:/data:ro:x") == "\"data:/data:ro:x\" has too many ':'" + expected);
+    CHECK(message(":/data") == "nothing to mount before the ':'" + expected);
+    CHECK(message("a/b:/data") ==
+          "\"a/b\" is neither a volume name nor a host folder (host folders start with / or .)" + expected);
+    CHECK(message("data:/") == "the guest path cannot be \"/\", the image's own root" + expected);
+    CHECK(message("data:/a/../etc") == "the guest path \"/a/../etc\" has a \"..\"" + expected);
+    CHECK(message("data:/proc/x") ==
+          "the guest path \"/proc/x\" is inside /proc, which the guest's kernel provides" + expected);
+    CHECK(parse_mount_spec("data").error().kind == uk::ErrorKind::usage);
+    CHECK(parse_mount_spec("data:/device")); // only /dev itself and below
+}

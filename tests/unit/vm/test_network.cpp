@@ -91,7 +91,7 @@ TEST_CASE("network: each mistake has its own message", "[unit][vm]")
           "-p publishes ports through user networking; with --net tap the guest answers on its own address");
     CHECK(error_of({.mode = "none", .ports = ports({"8080"})}) ==
           "-p publishes ports through user networking; with --net none there is no network");
-    CHECK(error_of({.ip = "10.0.0.2"}) == "--ip, --gateway, --netmask and --dns go with --net tap or --bridge; user "
+    CHECK(error_of({.ip = "10.0.0.2"}) == "--ip, --gateway, --netmask, --ip6 and --dns go with --net tap or --bridge; user "
                                           "networking always gives the guest 10.0.2.15");
     CHECK(error_of({.tap = "t0", .gateway = "10.0.0.1"}) == "--gateway needs --ip (without --ip the guest asks DHCP)");
     CHECK(error_of({.tap = "t0", .ip = "10.0.0.300"}) ==
