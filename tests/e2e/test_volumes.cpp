@@ -211,13 +211,16 @@ TEST_CASE("uk volume create --from fills a volume, an ops config's Mounts mounts
                                                            "one could lose its data)"});
 }
 
-TEST_CASE("an ops config's TapName, IPAddress, Gateway, InstanceName and Background, in a network namespace", "[e2e]")
+TEST_CASE("an ops config's TapName, IPAddress, IPv6Address, Gateway, InstanceName and Background, in a network "
+          "namespace",
+          "[e2e]")
 {
     UkCli uk;
     REQUIRE(uk.run({"build", UK_TEST_PROBE, "-n", "hello", "-a", "hello", "-a", "8080", "-q"}).status == 0);
     uk::test::write_text(uk.work() / "config.json", R"({
   "RunConfig": {"Memory": "64M", "TapName": "uktap0", "IPAddress": "192.168.78.2", "NetMask": "255.255.255.0",
-                "Gateway": "192.168.78.1", "InstanceName": "opsvm", "Background": true}
+                "Gateway": "192.168.78.1", "IPv6Address": "fd00:78::2", "InstanceName": "opsvm",
+                "Background": true}
 })");
     auto script = uk.work() / "tap.sh";
     uk::test::write_text(script, R"(set -u
@@ -225,6 +228,7 @@ uk() { env UK_HOME=")" + uk.home().path().string() + R"(" ")" + UkCli::binary() 
 ip link set lo up
 ip tuntap add uktap0 mode tap
 ip addr add 192.168.78.1/24 dev uktap0
+ip -6 addr add fd00:78::1/64 dev uktap0 nodad
 ip link set uktap0 up
 uk run hello -c ")" + (uk.work() / "config.json").string() + R"(" || exit 10
 answer=""
@@ -233,6 +237,8 @@ for i in $(seq 1 600); do
     sleep 0.2
 done
 echo "answer: $answer"
+v6=$(curl -s -m 10 'telnet://[fd00:78::2]:8080' </dev/null)
+echo "ipv6 answer: $v6"
 uk ps
 uk instance stop opsvm
 )");
@@ -244,6 +250,7 @@ uk instance stop opsvm
     INFO(result.output);
     CHECK(result.status == 0);
     CHECK(result.output.find("answer: hello\n") != std::string::npos);
-    CHECK(result.output.find("opsvm  running  hello  tap uktap0 192.168.78.2/24") != std::string::npos);
+    CHECK(result.output.find("ipv6 answer: hello\n") != std::string::npos);
+    CHECK(result.output.find("opsvm  running  hello  tap uktap0 192.168.78.2/24 fd00:78::2/64") != std::string::npos);
     CHECK(uk.running_qemus().empty());
 }

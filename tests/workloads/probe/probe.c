@@ -113,10 +113,12 @@ static int hello(int port)
 
 static int listen_on(int port)
 {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
+    /* IPv6 and IPv4 both, as servers commonly listen. */
+    int s = socket(AF_INET6, SOCK_STREAM, 0);
+    int one = 1, zero = 0;
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+    setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    struct sockaddr_in6 address = {.sin6_family = AF_INET6, .sin6_port = htons((unsigned short)port)};
     if (s < 0 || bind(s, (struct sockaddr *)&address, sizeof address) < 0 || listen(s, 16) < 0) {
         perror("probe: listen");
         return -1;
