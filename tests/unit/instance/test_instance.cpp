@@ -16,7 +16,9 @@ uk::instance::Record record_named(const std::string& name, int pid)
 {
     return {.name = name, .image = "/images/web.img", .created = "2026-11-23T10:00:00Z", .detached = true,
             .qemu_pid = pid, .memory_mib = 64, .cpus = 1, .accelerator = "tcg", .network = "user",
-            .ports = {"127.0.0.1:8080->8080/tcp"}};
+            .ports = {"127.0.0.1:8080->8080/tcp"},
+            .mounts = {{uk::settings::MountSpec::Source::volume, "data", "/var/lib/app", false},
+                       {uk::settings::MountSpec::Source::host_folder, "/home/me/site", "/srv", true}}};
 }
 
 // A process whose command line names the instance's QMP socket, as its QEMU's does.
@@ -61,6 +63,11 @@ TEST_CASE("instance: records round-trip, list by name, and a damaged one is skip
     auto loaded = store.load("alpha");
     REQUIRE(loaded);
     CHECK(loaded->ports == std::vector<std::string>{"127.0.0.1:8080->8080/tcp"});
+    CHECK(loaded->mounts == record_named("alpha", 0).mounts);
+    // Records from before mounts existed read as having none.
+    auto old = uk::instance::to_json(record_named("old", 0));
+    old.erase("mounts");
+    CHECK(uk::instance::record_from_json(old, "old")->mounts.empty());
     auto all = store.list();
     REQUIRE(all.size() == 2);
     CHECK(all[0].name == "alpha");
