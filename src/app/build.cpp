@@ -60,24 +60,16 @@ Result<std::filesystem::path> program_path(const config::Settings& settings)
                 settings.program_dir == "." ? "this folder" : settings.program_dir.string());
 }
 
-Result<image::BuildRequest> make_build_request(const config::Settings& settings, const KernelChoice& kernel,
-                                               const std::filesystem::path& output, const state::ImageStore& store)
+namespace {
+
+// What every build request takes from the settings, whatever its root.
+Result<image::BuildRequest> complete_request(image::BuildRequest request, const config::Settings& settings,
+                                             const KernelChoice& kernel, const std::filesystem::path& output,
+                                             const state::ImageStore& store)
 {
-    auto program = program_path(settings);
-    if (!program)
-        return fail(program.error());
-    image::BuildRequest request;
-    request.program = *program;
-    request.name = settings.name.value_or(image::default_image_name(*program));
     if (auto valid = state::check_name("image", request.name); !valid)
         return fail(valid.error());
-    request.args = settings.args;
-    request.env = settings.env;
     request.contents = {settings.base_dir, settings.files, settings.dirs, settings.map_dirs};
-    request.sysroot = settings.sysroot;
-    std::error_code ec;
-    if (!std::filesystem::is_directory(request.sysroot, ec))
-        return fail(ErrorKind::not_found, "sysroot {} is not a folder", settings.sysroot);
     request.name_servers = settings.name_servers;
     request.readonly_root = settings.readonly_root;
     if (settings.writable_root_size)
@@ -90,6 +82,7 @@ Result<image::BuildRequest> make_build_request(const config::Settings& settings,
     else
         request.kernel = guest::kernel_image();
     request.init = guest::init_program();
+    std::error_code ec;
     if (!output.empty()) {
         // A folder takes NAME.img; the folder must be there and writable before anything
         // is built into it.
@@ -106,6 +99,37 @@ Result<image::BuildRequest> make_build_request(const config::Settings& settings,
         request.output = store.file_of(request.name);
     }
     return request;
+}
+
+} // namespace
+
+Result<image::BuildRequest> make_build_request(const config::Settings& settings, const KernelChoice& kernel,
+                                               const std::filesystem::path& output, const state::ImageStore& store)
+{
+    auto program = program_path(settings);
+    if (!program)
+        return fail(program.error());
+    image::BuildRequest request;
+    request.program = *program;
+    request.name = settings.name.value_or(image::default_image_name(*program));
+    request.args = settings.args;
+    request.env = settings.env;
+    request.sysroot = settings.sysroot;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(request.sysroot, ec))
+        return fail(ErrorKind::not_found, "sysroot {} is not a folder", settings.sysroot);
+    return complete_request(std::move(request), settings, kernel, output, store);
+}
+
+Result<image::BuildRequest> make_root_build_request(const config::Settings& settings, const KernelChoice& kernel,
+                                                    const std::filesystem::path& output,
+                                                    const state::ImageStore& store, image::PreparedRoot root,
+                                                    const std::string& default_name)
+{
+    image::BuildRequest request;
+    request.name = settings.name.value_or(default_name);
+    request.root = std::move(root);
+    return complete_request(std::move(request), settings, kernel, output, store);
 }
 
 Result<image::BuildResult> build_image(const image::BuildRequest& request)

@@ -36,6 +36,13 @@ Result<std::filesystem::path> program_path(const config::Settings& settings);
 Result<image::BuildRequest> make_build_request(const config::Settings& settings, const KernelChoice& kernel,
                                                const std::filesystem::path& output, const state::ImageStore& store);
 
+// The same for a root assembled elsewhere (an OCI image's), named `default_name` unless
+// the settings name it.
+Result<image::BuildRequest> make_root_build_request(const config::Settings& settings, const KernelChoice& kernel,
+                                                    const std::filesystem::path& output,
+                                                    const state::ImageStore& store, image::PreparedRoot root,
+                                                    const std::string& default_name);
+
 // Builds the image, one build of the same file at a time: a second waits (and says so)
 // until the first has renamed its image into place.
 Result<image::BuildResult> build_image(const image::BuildRequest& request);
@@ -45,6 +52,7 @@ struct PreparedBuild {
     config::Settings settings;
     KernelChoice kernel;
     image::BuildRequest request;
+    std::shared_ptr<void> staging; // where an image root's files wait to be packed
 };
 Result<PreparedBuild> prepare_build(const std::optional<std::filesystem::path>& config_file,
                                     const config::Overrides& flags, const std::filesystem::path& output,

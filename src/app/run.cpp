@@ -2,6 +2,7 @@
 
 #include "app/accelerator.hpp"
 #include "app/build.hpp"
+#include "app/from_image.hpp"
 #include "app/volumes.hpp"
 #include "core/exit_status.hpp"
 #include "core/files.hpp"
@@ -83,6 +84,43 @@ Result<std::filesystem::path> direct_boot_image(const RunRequest& request, const
                     "already an image: rebuild it with uk build to change them",
                     target);
     return image;
+}
+
+// An OCI or Docker image reference, made an image in the store: a pushed uk image's disk
+// as it is, any other image built from its layers.
+Result<std::filesystem::path> image_from_reference(const RunRequest& request, config::Settings settings,
+                                                   const RunHost& host, const state::ImageStore& store)
+{
+    auto image = pull({.reference = request.target,
+                       .tls_verify = request.tls_verify,
+                       .environment = host.environment,
+                       .progress = request.pull_progress},
+                      host.paths);
+    if (!image)
+        return fail(image.error());
+    auto name = settings.name.value_or(image::default_image_name(image->reference.short_name()));
+    auto disk = install_container_disk(*image, name, store, host.paths);
+    if (!disk)
+        return fail(disk.error());
+    if (*disk) {
+        if (request.flags_shape_image)
+            return fail(ErrorKind::usage,
+                        "-a, -e, --compression, --sysroot and --strip shape an image as uk builds it; {} is a uk "
+                        "image already: rebuild it with uk build to change them",
+                        request.target);
+        return **disk;
+    }
+    settings.program.reset(); // the image's Entrypoint, not the config's Program
+    auto kernel = kernel_choice(settings);
+    if (!kernel)
+        return fail(kernel.error());
+    auto prepared = prepare_image_build(*image, std::move(settings), std::move(*kernel), {}, store, host.paths);
+    if (!prepared)
+        return fail(prepared.error());
+    auto built = app::build_image(prepared->request);
+    if (!built)
+        return fail(built.error());
+    return built->disk.path;
 }
 
 // uk's kernel straight into a minimal machine, the image's root as its disk.
@@ -283,8 +321,17 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
     auto mounts = prepare_mounts(settings->mounts, volumes, host.working_dir, request.dry_run, cancelled);
     if (!mounts)
         return fail(mounts.error());
-    auto spec = firmware ? firmware_boot_spec(request, *settings, *network, accel->accelerator, images)
-                         : direct_boot_spec(request, *settings, *network, *mounts, accel->accelerator, host.paths,
+    // From here on an image reference is the image file it became.
+    RunRequest boot_request = request;
+    if (oci::is_image_reference(request.target)) {
+        auto file = image_from_reference(request, *settings, host, images);
+        if (!file)
+            return fail(file.error());
+        boot_request.target = file->string();
+        boot_request.flags_shape_image = false;
+    }
+    auto spec = firmware ? firmware_boot_spec(boot_request, *settings, *network, accel->accelerator, images)
+                         : direct_boot_spec(boot_request, *settings, *network, *mounts, accel->accelerator, host.paths,
                                             images);
     if (!spec)
         return fail(spec.error());

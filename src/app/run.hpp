@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/signals.hpp"
 #include "instance/store.hpp"
+#include "oci/pull.hpp"
 #include "settings/settings.hpp"
 #include "state/paths.hpp"
 #include "vm/backend.hpp"
@@ -25,7 +26,9 @@
 namespace uk::app {
 
 struct RunRequest {
-    std::string target; // empty: the config's Program, built afresh
+    // Empty: the config's Program, built afresh. An OCI or Docker image reference
+    // (oci:..., docker://...) is pulled and built, or installed when it is a pushed uk image.
+    std::string target;
     std::optional<std::filesystem::path> config_file;
     config::Overrides flags;
     bool flags_shape_image = false; // -a, -e, --image-name, ...: refused when the target is an image
@@ -34,6 +37,8 @@ struct RunRequest {
     std::optional<vm::DiskBus> disk_bus; // firmware boot only
     std::chrono::milliseconds ready_timeout{120'000};
     bool dry_run = false;
+    bool tls_verify = true;                 // for a docker:// target
+    oci::PullProgress* pull_progress = nullptr;
 };
 
 // What uk run shows, besides what an attached run shows.
@@ -55,6 +60,8 @@ struct RunHost {
     std::filesystem::path kvm_device = "/dev/kvm";
     std::filesystem::path cpuinfo = "/proc/cpuinfo";
     std::filesystem::path meminfo = "/proc/meminfo";
+    // Registry credentials for a docker:// target (oci/auth.hpp).
+    state::Environment environment = [](const std::string&) { return std::optional<std::string>(); };
 };
 
 // The program's exit status (attached), 0 (detached, dry run), or the one-line error.

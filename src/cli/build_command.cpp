@@ -1,5 +1,7 @@
 // uk build [PROGRAM]: make an image from a program (or the config's Program).
 #include "app/build.hpp"
+#include "app/from_image.hpp"
+#include "cli/layer_progress.hpp"
 #include "cli/command.hpp"
 #include "cli/json_output.hpp"
 #include "cli/image_options.hpp"
@@ -16,6 +18,8 @@ namespace {
 
 struct BuildOptions {
     std::string program;
+    std::string from_image;
+    bool tls_verify = true;
     std::string output;
     bool list = false;
     bool json = false;
@@ -51,10 +55,58 @@ void print_listing(const image::ImagePlan& plan)
     log::result(fmt::format("{} files, {} before compression", plan.listing.size(), human_bytes(total)));
 }
 
+// An OCI or Docker image's root, with the image's config for how to start it.
+Result<app::PreparedBuild> prepare_from_image(const BuildOptions& options, const Context& context,
+                                              std::optional<oci::PulledImage>& pulled)
+{
+    auto flags = options.image.overrides(context.environment);
+    if (!flags)
+        return fail(flags.error());
+    if (flags->sysroot)
+        return fail(ErrorKind::usage, "--sysroot goes with a program from this machine: {} brings its own libraries",
+                    options.from_image);
+    if (!options.program.empty())
+        flags->program = options.program;
+    auto paths = state::resolve_paths(context.environment);
+    if (!paths)
+        return fail(paths.error());
+    auto settings = app::load_settings(options.image.config(), *flags);
+    if (!settings)
+        return fail(settings.error());
+    auto kernel = app::kernel_choice(*settings);
+    if (!kernel)
+        return fail(kernel.error());
+    LayerProgress progress;
+    auto image = app::pull({.reference = options.from_image,
+                            .tls_verify = options.tls_verify,
+                            .environment = context.environment,
+                            .progress = &progress},
+                           *paths);
+    if (!image)
+        return fail(image.error());
+    pulled = *image;
+    return app::prepare_image_build(*image, std::move(*settings), std::move(*kernel), options.output,
+                                    state::ImageStore(paths->images), *paths);
+}
+
+nlohmann::json pulled_json(const oci::PulledImage& image)
+{
+    auto layers = nlohmann::json::array();
+    for (const auto& layer : image.manifest.layers)
+        layers.push_back({{"digest", layer.digest.to_string()}, {"size_bytes", layer.size}, {"media_type", layer.media_type}});
+    return {{"reference", image.reference.to_string()},
+            {"digest", image.manifest_digest.to_string()},
+            {"compressed_bytes", image.compressed_bytes},
+            {"layers", layers}};
+}
+
 Result<int> build(const BuildOptions& options, const Context& context)
 {
     auto started = std::chrono::steady_clock::now();
-    auto prepared = options.image.prepare(options.program, options.output, context.environment);
+    std::optional<oci::PulledImage> pulled;
+    auto prepared = options.from_image.empty()
+                        ? options.image.prepare(options.program, options.output, context.environment)
+                        : prepare_from_image(options, context, pulled);
     if (!prepared)
         return fail(prepared.error());
     auto* request = &prepared->request;
@@ -68,20 +120,22 @@ Result<int> build(const BuildOptions& options, const Context& context)
     auto built = app::build_image(*request);
     if (!built)
         return fail(built.error());
-    if (!built->has_ca_bundle)
+    if (!built->has_ca_bundle && !request->root)
         log::warning(fmt::format("no CA certificates at {}: TLS clients in the image cannot verify servers "
                                   "(install ca-certificates)",
                                   request->ca_bundle.string()));
     auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (options.json) {
-        log::result(json_text(nlohmann::json{{"image", built->disk.path.string()},
+        nlohmann::json result{{"image", built->disk.path.string()},
                                     {"size_bytes", built->disk.size_bytes},
                                     {"allocated_bytes", built->disk.allocated_bytes},
                                     {"root_bytes", built->disk.root_bytes},
                                     {"compression", settings::to_string(built->compression)},
                                     {"sha256", built->disk.sha256},
-                                    {"seconds", seconds}}
-                         ));
+                                    {"seconds", seconds}};
+        if (pulled)
+            result["from_image"] = pulled_json(*pulled);
+        log::result(json_text(result));
     } else if (log::quiet()) {
         log::result(built->disk.path.string());
     } else {
@@ -89,6 +143,22 @@ Result<int> build(const BuildOptions& options, const Context& context)
         log::result(fmt::format("  {} ({} on disk): root {} ({} SquashFS), boot partition with the kernel",
                                  human_bytes(built->disk.size_bytes), human_bytes(built->disk.allocated_bytes),
                                  human_bytes(built->disk.root_bytes), settings::to_string(built->compression)));
+        if (pulled) {
+            const auto& root = *request->root;
+            std::string argv;
+            for (const auto& word : root.argv)
+                argv += (argv.empty() ? "" : " ") + word;
+            log::result(fmt::format("  from {} ({}, {} layer{}); runs {} in {} as {}:{}", pulled->reference.to_string(),
+                                    pulled->manifest_digest.to_string().substr(0, 19), pulled->manifest.layers.size(),
+                                    pulled->manifest.layers.size() == 1 ? "" : "s",
+                                    argv, root.working_dir, root.uid, root.gid));
+            if (!pulled->config.exposed_ports.empty()) {
+                std::string ports;
+                for (const auto& port : pulled->config.exposed_ports)
+                    ports += (ports.empty() ? "" : ", ") + port;
+                log::result(fmt::format("  the image exposes {}: publish with uk run -p", ports));
+            }
+        }
     }
     return exit_success;
 }
@@ -99,8 +169,17 @@ Action declare_build(CLI::App& command, const Context& context)
 {
     auto options = std::make_shared<BuildOptions>();
     command.add_option("PROGRAM", options->program,
-                       "The x86-64 Linux program to pack (default: Program from the config file)")
+                       "The x86-64 Linux program to pack (default: Program from the config file); with --from-image, "
+                       "the image's program to run instead of its Entrypoint")
         ->type_name("");
+    command.add_option("--from-image", options->from_image,
+                       "Build from an OCI or Docker image: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE "
+                       "or docker://[HOST/]NAME[:TAG|@DIGEST] (docs/oci.md)")
+        ->type_name("REF");
+    command.add_option("--tls-verify", options->tls_verify,
+                       "With a docker:// registry: false sends HTTPS without checking its certificate, or plain HTTP "
+                       "(default true)")
+        ->type_name("true|false");
     command.add_option("-o,--output", options->output, "Write the image here instead of the image store")->type_name("FILE");
     command.add_flag("-l,--list", options->list, "List what would go into the image, and write nothing");
     command.add_flag("--json", options->json, "Print the result as JSON (docs/json.md)");
@@ -109,7 +188,9 @@ Action declare_build(CLI::App& command, const Context& context)
                    "  uk build ./server                      # -> image \"server\" in the image store\n"
                    "  uk build ./server -o server.img -a -port -a 8080 -e GOGC=50\n"
                    "  uk build -c node.json --list           # what goes in: program, libraries, files\n"
-                   "  uk build ./server --compression lz4    # bigger image, faster to read in the VM");
+                   "  uk build ./server --compression lz4    # bigger image, faster to read in the VM\n"
+                   "  uk build --from-image docker://localhost:5000/web:1.2 --tls-verify=false\n"
+                   "  uk build --from-image oci:./layout:v1 -a -port -a 9090   # -a replaces the image's Cmd");
     return [options, &context] { return build(*options, context); };
 }
 

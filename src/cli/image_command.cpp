@@ -1,5 +1,5 @@
-// uk image create|list|inspect|rm: images for clouds and other hypervisors
-// (image_create_command.cpp), and the image store.
+// uk image create|pull|push|list|inspect|rm: images for clouds and other hypervisors
+// (image_create_command.cpp), registries (image_registry_command.cpp), and the image store.
 #include "cli/command.hpp"
 #include "cli/json_output.hpp"
 #include "cli/image_commands.hpp"
@@ -100,6 +100,20 @@ Result<int> inspect(const InspectOptions& options, const Context& context)
     for (const auto& [key, value] : json["env"].items())
         env += (env.empty() ? "" : " ") + key + "=" + value.get<std::string>();
     log::result(fmt::format("env        {}", env.empty() ? "-" : env));
+    if (info->from_image.is_object()) {
+        const auto& from = info->from_image;
+        log::result(fmt::format("from       {} ({})", from.value("reference", ""), from.value("manifest_digest", "")));
+        std::string ports;
+        for (const auto& port : from.value("exposed_ports", nlohmann::json::array()))
+            if (port.is_string())
+                ports += (ports.empty() ? "" : " ") + port.get<std::string>();
+        log::result(fmt::format("ports      {}", ports.empty() ? "- (the image exposes none)"
+                                                               : ports + " (exposed by the image; uk run -p publishes)"));
+        auto user = info->manifest.contains("uid") ? fmt::format("{}:{}", info->manifest.value("uid", 0),
+                                                                info->manifest.value("gid", 0))
+                                                   : std::string("0:0");
+        log::result(fmt::format("runs as    {} in {}", user, info->manifest.value("cwd", "/")));
+    }
     std::size_t file_count = 0;
     std::uint64_t total = 0;
     std::size_t width = 0;
@@ -138,6 +152,10 @@ Action declare_image(CLI::App& command, const Context& context)
     command.require_subcommand(1);
     std::function<Result<int>()> create;
     auto* create_command = declare_image_create(command, context, create);
+    std::function<Result<int>()> pull;
+    auto* pull_command = declare_image_pull(command, context, pull);
+    std::function<Result<int>()> push;
+    auto* push_command = declare_image_push(command, context, push);
 
     auto list_options = std::make_shared<StoreOptions>();
     auto* list_command = command.add_subcommand("list", "List the images in the image store");
@@ -160,13 +178,17 @@ Action declare_image(CLI::App& command, const Context& context)
     return [=, &context, &command]() -> Result<int> {
         if (create_command->parsed())
             return create();
+        if (pull_command->parsed())
+            return pull();
+        if (push_command->parsed())
+            return push();
         if (list_command->parsed())
             return list(*list_options, context);
         if (remove_command->parsed())
             return remove(*remove_options, context);
         if (inspect_command->parsed())
             return inspect(*inspect_options, context);
-        return fail(ErrorKind::usage, "{} needs a subcommand: create, list, inspect or rm", command.get_name());
+        return fail(ErrorKind::usage, "{} needs a subcommand: create, pull, push, list, inspect or rm", command.get_name());
     };
 }
 

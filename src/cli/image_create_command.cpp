@@ -4,6 +4,7 @@
 #include "cli/command.hpp"
 #include "cli/image_commands.hpp"
 #include "cli/image_options.hpp"
+#include "cli/layer_progress.hpp"
 #include "core/exit_status.hpp"
 #include "core/log.hpp"
 #include "core/signals.hpp"
@@ -35,24 +36,6 @@ struct CreateOptions {
     std::string part_size = "16M";
     ImageOptions image;
 };
-
-// A progress bar on stderr when it is a terminal and -q was not given; nothing otherwise
-// (CI logs stay clean).
-std::function<void(std::uint64_t, std::uint64_t)> progress_bar(const std::string& what)
-{
-    if (!log::progress())
-        return [](std::uint64_t, std::uint64_t) {};
-    return [what](std::uint64_t done, std::uint64_t total) {
-        int width = 30;
-        int filled = total ? static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width) : width;
-        std::fprintf(stderr, "\ruk: uploading %s [%s%s] %s / %s", what.c_str(), std::string(static_cast<std::size_t>(filled), '#').c_str(),
-                     std::string(static_cast<std::size_t>(width - filled), ' ').c_str(), human_bytes(done).c_str(),
-                     human_bytes(total).c_str());
-        if (done == total)
-            std::fputc('\n', stderr);
-        std::fflush(stderr);
-    };
-}
 
 Result<int> create(const CreateOptions& options, const Context& context)
 {
@@ -132,7 +115,7 @@ Result<int> create(const CreateOptions& options, const Context& context)
         auto location = upload::parse_s3_url(options.upload, output.filename().string());
         if (!location)
             return fail(location.error());
-        upload_options.progress = progress_bar(output.filename().string());
+        upload_options.progress = progress_bar("uploading", output.filename().string());
         upload_options.cancelled = [] { return stop_requested(); };
         if (auto sent = upload::upload_file(output, *location, *credentials, upload_options); !sent)
             return fail(sent.error().kind, "{} (the image is at {})", sent.error().message, output.string());

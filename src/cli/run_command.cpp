@@ -5,6 +5,7 @@
 #include "cli/json_output.hpp"
 #include "cli/console_view.hpp"
 #include "cli/image_options.hpp"
+#include "cli/layer_progress.hpp"
 #include "core/exit_status.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
@@ -32,6 +33,7 @@ struct RunOptions {
     std::vector<std::string> ports;
     std::string accel;
     bool dry_run = false;
+    bool tls_verify = true;
     ImageOptions image;
     // Which options were given (an empty value can be given too).
     std::map<std::string, CLI::Option*> given;
@@ -140,6 +142,7 @@ Result<app::RunRequest> run_request(const RunOptions& options, const Context& co
         return fail(timeout.error());
     request.ready_timeout = *timeout;
     request.dry_run = options.dry_run;
+    request.tls_verify = options.tls_verify;
     if (options.json && !options.detach)
         return fail(ErrorKind::usage, "--json goes with -d: an attached run prints the program's output");
     return request;
@@ -156,8 +159,11 @@ Result<int> run(const RunOptions& options, const Context& context)
     app::ProcessMonitorLauncher monitors(std::filesystem::read_symlink("/proc/self/exe"));
     TerminalView view(options.json);
     StopSignals stops;
-    return app::run(*request, {.paths = host->paths, .working_dir = std::filesystem::current_path()}, host->backend,
-                    monitors, view, stops);
+    LayerProgress progress;
+    request->pull_progress = &progress;
+    return app::run(*request,
+                    {.paths = host->paths, .working_dir = std::filesystem::current_path(), .environment = context.environment},
+                    host->backend, monitors, view, stops);
 }
 
 } // namespace
@@ -167,7 +173,9 @@ Action declare_run(CLI::App& command, const Context& context)
     auto options = std::make_shared<RunOptions>();
     auto& given = options->given;
     command.add_option("TARGET", options->target,
-                       "A program (built first), an image file, or an image name (default: Program from the config)")
+                       "A program (built first), an image file, an image name, or an OCI or Docker image (oci:DIR, "
+                       "docker-archive:FILE, docker://HOST/NAME:TAG; built first, docs/oci.md) (default: Program from "
+                       "the config)")
         ->type_name("");
     given["--mem"] = command.add_option("-m,--mem", options->memory, "Guest memory, e.g. 64M or 1G (default 128M)")
                          ->type_name("SIZE");
@@ -183,6 +191,10 @@ Action declare_run(CLI::App& command, const Context& context)
                                        "boot; else TCG), kvm or tcg (default auto)")
                            ->type_name("auto|kvm|tcg");
     command.add_flag("--dry-run", options->dry_run, "Print the QEMU command line and exit");
+    command.add_option("--tls-verify", options->tls_verify,
+                       "With a docker:// target: false sends HTTPS without checking its certificate, or plain HTTP "
+                       "(default true)")
+        ->type_name("true|false");
     command.add_flag("-d,--detach", options->detach,
                      "Start the VM in the background, print the instance's name and return once it runs (and its "
                      "first published TCP port answers)");
@@ -238,6 +250,7 @@ Action declare_run(CLI::App& command, const Context& context)
                    "  uk run -d --name web server -p 8080     # in the background; uk ps, uk instance stop web\n"
                    "  uk run server --tap tap0 --ip 192.168.7.2/24 --gateway 192.168.7.1\n"
                    "  uk run server -v data:/var/lib/app -v ./site:/srv:ro   # a volume, a host folder\n"
+                   "  uk run docker://localhost:5000/web:1 --tls-verify=false -p 8080   # an OCI image\n"
                    "Ctrl-C stops the VM gracefully (the program gets SIGTERM); twice stops it at once.");
     return [options, &context] { return run(*options, context); };
 }

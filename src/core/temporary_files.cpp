@@ -110,7 +110,7 @@ void remove_stale_temporaries(const std::filesystem::path& folder)
             continue;
         }
         std::error_code ec;
-        std::filesystem::remove(file, ec);
+        std::filesystem::remove_all(file, ec); // a temporary may be a folder (a volume being made)
     }
 }
 

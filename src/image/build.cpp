@@ -100,67 +100,137 @@ std::string default_image_name(const std::filesystem::path& program)
     return name.empty() ? "image" : name;
 }
 
+namespace {
+
+// A folder uk needs: made unless the tree has it already, perhaps through a symlink
+// (/sbin -> usr/sbin in a merged-/usr image). Returns where it really is.
+Result<std::string> ensure_folder(FileTree& tree, const std::string& folder, std::uint16_t mode)
+{
+    auto resolved = tree.resolve(folder, true);
+    if (!resolved)
+        return fail(resolved.error());
+    const auto* entry = tree.find(*resolved);
+    if (entry && entry->type == TreeEntry::Type::directory)
+        return *resolved;
+    if (entry)
+        return fail(ErrorKind::invalid_input, "the image has a {} at {}, where uk needs a folder",
+                    entry->type == TreeEntry::Type::file ? "file" : "symlink", folder);
+    if (auto added = tree.add_directory(*resolved, mode, "uk"); !added)
+        return fail(added.error());
+    return *resolved;
+}
+
+// The folders uk-init and the program expect, before anything else goes in.
+Status make_folders(FileTree& tree)
+{
+    for (const char* folder : {"/dev", "/proc", "/sys", "/tmp", "/run", "/root", "/etc/uk", "/sbin"})
+        if (auto made = ensure_folder(tree, folder, std::string(folder) == "/tmp" ? 01777 : 0755); !made)
+            return fail(made.error());
+    return {};
+}
+
+// What uk writes into every root: uk-init, /etc basics, the manifest.
+Status finish_root(FileTree& tree, const BuildRequest& request, const Manifest& manifest, bool image_root)
+{
+    auto sbin = tree.resolve("/sbin", true);
+    auto etc = tree.resolve("/etc", true);
+    if (!sbin || !etc)
+        return fail(!sbin ? sbin.error() : etc.error());
+    auto init_path = *sbin + "/uk-init";
+    // An image's own copy gives way; a user's file there is a mistake add_bytes names.
+    if (image_root)
+        tree.remove(init_path);
+    if (auto added = tree.add_bytes(init_path,
+                                    std::string(reinterpret_cast<const char*>(request.init.data()), request.init.size()),
+                                    0755);
+        !added)
+        return added;
+    for (auto [name, text] : {std::pair{"/hosts", hosts}, std::pair{"/passwd", passwd}, std::pair{"/group", group}})
+        if (!tree.find(*etc + name))
+            if (auto added = tree.add_bytes(*etc + name, text); !added)
+                return added;
+    // DNS follows the network uk run configures: uk-init writes /run/resolv.conf from the
+    // servers it is given, or from what the kernel's DHCP client found. An image's own
+    // resolv.conf is replaced, as a container runtime replaces it.
+    auto resolv = *etc + "/resolv.conf";
+    if (image_root || !tree.find(resolv)) {
+        tree.remove(resolv);
+        if (request.name_servers.empty()) {
+            if (auto added = tree.add_symlink(resolv, "/run/resolv.conf"); !added)
+                return added;
+        } else {
+            std::string text;
+            for (const auto& server : request.name_servers)
+                text += "nameserver " + server + "\n";
+            if (auto added = tree.add_bytes(resolv, text, 0644, "NameServers"); !added)
+                return added;
+        }
+    }
+    auto manifest_text = to_json(manifest);
+    if (auto fits = check_manifest(manifest, manifest_text); !fits)
+        return fits;
+    if (image_root)
+        tree.remove(*etc + "/uk/manifest.json");
+    return tree.add_bytes(*etc + "/uk/manifest.json", manifest_text);
+}
+
+} // namespace
+
 Result<ImagePlan> plan_image(const BuildRequest& request)
 {
     ImagePlan plan;
     auto& tree = plan.tree;
-    // The program sits at the top of the root, as ops puts it, under its own name.
-    plan.guest_program = "/" + request.program.filename().string();
-    for (const char* folder : {"/dev", "/proc", "/sys", "/tmp", "/run", "/root", "/etc/uk", "/sbin"})
-        if (auto added = tree.add_directory(folder, std::string(folder) == "/tmp" ? 01777 : 0755, "uk"); !added)
-            return fail(added.error());
-
     Manifest manifest;
-    manifest.program = plan.guest_program;
-    manifest.argv.push_back(plan.guest_program);
-    manifest.argv.insert(manifest.argv.end(), request.args.begin(), request.args.end());
-    manifest.env = request.env;
     manifest.hostname = hostname_from(request.name);
     manifest.readonly_root = request.readonly_root;
     manifest.writable_root_mib = request.writable_root_mib;
     // Servers open many sockets; the kernel's default of 1024 is a container-era trap.
     manifest.rlimits["nofile"] = {65536, 65536};
+    manifest.env = request.env;
 
-    if (auto packed = pack_program(tree, request, plan.guest_program, manifest); !packed)
-        return fail(packed.error());
-    if (auto packed = pack_contents(tree, request.contents, {.strip = request.strip}); !packed)
-        return fail(packed.error());
-    if (auto added = tree.add_bytes("/sbin/uk-init",
-                                    std::string(reinterpret_cast<const char*>(request.init.data()), request.init.size()),
-                                    0755);
-        !added)
-        return fail(added.error());
-
-    for (auto [path, text] : {std::pair{"/etc/hosts", hosts}, std::pair{"/etc/passwd", passwd}, std::pair{"/etc/group", group}})
-        if (!tree.contains(path))
-            if (auto added = tree.add_bytes(path, text); !added)
-                return fail(added.error());
-    if (!tree.contains("/etc/resolv.conf")) {
-        if (request.name_servers.empty()) {
-            // DNS follows the network uk run configures: uk-init writes /run/resolv.conf
-            // from the servers it is given, or from what the kernel's DHCP client found.
-            if (auto added = tree.add_symlink("/etc/resolv.conf", "/run/resolv.conf"); !added)
-                return fail(added.error());
-        } else {
-            std::string resolv;
-            for (const auto& server : request.name_servers)
-                resolv += "nameserver " + server + "\n";
-            if (auto added = tree.add_bytes("/etc/resolv.conf", resolv, 0644, "NameServers"); !added)
+    if (request.root)
+        tree = request.root->tree;
+    if (auto made = make_folders(tree); !made)
+        return fail(made.error());
+    if (request.root) {
+        plan.guest_program = request.root->program;
+        manifest.program = request.root->program;
+        manifest.argv = request.root->argv;
+        manifest.cwd = request.root->working_dir;
+        if (request.root->uid || request.root->gid) {
+            manifest.uid = request.root->uid;
+            manifest.gid = request.root->gid;
+        }
+        if (auto made = ensure_folder(tree, manifest.cwd, 0755); !made)
+            return fail(made.error());
+        if (!request.root->image_record.empty()) {
+            if (auto made = ensure_folder(tree, "/etc/uk", 0755); !made)
+                return fail(made.error());
+            tree.remove("/etc/uk/image.json");
+            if (auto added = tree.add_bytes("/etc/uk/image.json", request.root->image_record); !added)
                 return fail(added.error());
         }
+    } else {
+        // The program sits at the top of the root, as ops puts it, under its own name.
+        plan.guest_program = "/" + request.program.filename().string();
+        manifest.program = plan.guest_program;
+        manifest.argv.push_back(plan.guest_program);
+        manifest.argv.insert(manifest.argv.end(), request.args.begin(), request.args.end());
+        if (auto packed = pack_program(tree, request, plan.guest_program, manifest); !packed)
+            return fail(packed.error());
     }
+    if (auto packed = pack_contents(tree, request.contents, {.strip = request.strip}); !packed)
+        return fail(packed.error());
     std::error_code ec;
-    if (!tree.contains("/etc/ssl/certs/ca-certificates.crt") && std::filesystem::is_regular_file(request.ca_bundle, ec)) {
+    if (!request.root && !tree.contains("/etc/ssl/certs/ca-certificates.crt") &&
+        std::filesystem::is_regular_file(request.ca_bundle, ec)) {
         if (auto added = tree.add_host_file("/etc/ssl/certs/ca-certificates.crt", request.ca_bundle, 0644, "CA bundle");
             !added)
             return fail(added.error());
         plan.has_ca_bundle = true;
     }
-    auto manifest_text = to_json(manifest);
-    if (auto fits = check_manifest(manifest, manifest_text); !fits)
-        return fail(fits.error());
-    if (auto added = tree.add_bytes("/etc/uk/manifest.json", manifest_text); !added)
-        return fail(added.error());
+    if (auto finished = finish_root(tree, request, manifest, request.root.has_value()); !finished)
+        return fail(finished.error());
 
     for (const auto& [path, entry] : tree.entries()) {
         if (entry.type == TreeEntry::Type::directory)

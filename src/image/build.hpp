@@ -30,10 +30,23 @@ struct Contents {
     std::vector<std::pair<std::string, std::string>> map_dirs; // host pattern -> guest folder
 };
 
+// A root file system assembled elsewhere (an OCI image's layers: oci/rootfs.hpp) and how
+// to start the program in it, instead of a host program uk packs.
+struct PreparedRoot {
+    FileTree tree;
+    std::string program;           // absolute guest path of the file to run, found in the tree
+    std::vector<std::string> argv; // argv[0] included, as the image says it
+    std::string working_dir = "/";
+    std::uint32_t uid = 0;
+    std::uint32_t gid = 0;
+    std::string image_record; // JSON for /etc/uk/image.json: where the root came from
+};
+
 struct BuildRequest {
-    std::filesystem::path program;
+    std::filesystem::path program; // unless `root` is given
     std::string name;                                     // image name; the guest's hostname
-    std::vector<std::string> args;                        // after argv[0]
+    std::vector<std::string> args;                        // after argv[0] (a host program only)
+    std::optional<PreparedRoot> root;
     std::vector<std::pair<std::string, std::string>> env; // in order
     Contents contents;
     std::filesystem::path sysroot = "/";                  // where shared libraries come from

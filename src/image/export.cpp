@@ -5,6 +5,7 @@
 #include "core/temporary_files.hpp"
 #include "core/unique_fd.hpp"
 
+#include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
 #include <cerrno>
@@ -37,13 +38,14 @@ const TargetInfo& info(Target target)
 }
 
 Status qemu_img_convert(const std::filesystem::path& raw, const std::vector<std::string>& format,
-                        const std::filesystem::path& output, const std::function<bool()>& cancelled)
+                        const std::filesystem::path& output, const std::function<bool()>& cancelled,
+                        const std::string& input_format = "raw")
 {
     auto qemu_img = find_in_path("qemu-img");
     if (!qemu_img)
         return fail(ErrorKind::unavailable, "qemu-img is not installed: converting images needs it (apt-get install "
                                             "qemu-utils)");
-    std::vector<std::string> argv{qemu_img->string(), "convert", "-q", "-f", "raw"};
+    std::vector<std::string> argv{qemu_img->string(), "convert", "-q", "-f", input_format};
     argv.insert(argv.end(), format.begin(), format.end());
     argv.insert(argv.end(), {raw.string(), output.string()});
     auto run = run_tool(argv, cancelled);
@@ -180,6 +182,30 @@ Status export_image(const std::filesystem::path& raw, Target target, const std::
     if (ec) {
         std::filesystem::remove(partial, ec);
         return fail(ErrorKind::io, "cannot write {}: {}", output.string(), ec.message());
+    }
+    return {};
+}
+
+Status import_disk(const std::filesystem::path& disk, const std::string& format, const std::filesystem::path& raw,
+                   const std::function<bool()>& cancelled)
+{
+    static const std::vector<std::string> known{"raw", "qcow2", "vmdk", "vpc"};
+    if (std::find(known.begin(), known.end(), format) == known.end())
+        return fail(ErrorKind::invalid_input, "{} is a {} disk, which uk does not read", disk.string(), format);
+    auto partial = temporary_pattern(raw);
+    partial.replace(partial.size() - 6, 6, "import");
+    std::error_code ec;
+    auto made = format == "raw" ? copy_file(disk, partial, cancelled)
+                                : qemu_img_convert(disk, {"-O", "raw"}, partial, cancelled, format);
+    if (!made) {
+        std::filesystem::remove(partial, ec);
+        return made;
+    }
+    ::chmod(partial.c_str(), 0600);
+    std::filesystem::rename(partial, raw, ec);
+    if (ec) {
+        std::filesystem::remove(partial, ec);
+        return fail(ErrorKind::io, "cannot write {}: {}", raw.string(), ec.message());
     }
     return {};
 }

@@ -24,4 +24,9 @@ std::string file_extension(Target target);
 Status export_image(const std::filesystem::path& raw, Target target, const std::filesystem::path& output,
                     const std::function<bool()>& cancelled = [] { return false; });
 
+// The other way: a disk in any of those formats (QEMU's name: raw, qcow2, vmdk, vpc)
+// written to `raw` as a raw image, atomically.
+Status import_disk(const std::filesystem::path& disk, const std::string& format, const std::filesystem::path& raw,
+                   const std::function<bool()>& cancelled = [] { return false; });
+
 } // namespace uk::image

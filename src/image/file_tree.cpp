@@ -98,6 +98,103 @@ Status FileTree::add(const std::string& guest_path, TreeEntry entry)
     return {};
 }
 
+Status FileTree::put(const std::string& guest_path, TreeEntry entry)
+{
+    auto path = normalise(guest_path);
+    if (!path)
+        return fail(path.error());
+    if (*path != "/") {
+        auto parent = entries_.find(parent_of(*path));
+        if (parent == entries_.end() || parent->second.type != TreeEntry::Type::directory)
+            return fail(ErrorKind::invalid_input, "cannot put {} in the image: {} is not a folder", *path,
+                        parent_of(*path));
+    } else if (entry.type != TreeEntry::Type::directory) {
+        return fail(ErrorKind::invalid_input, "the image root / can only be a folder");
+    }
+    auto existing = entries_.find(*path);
+    if (existing != entries_.end() && existing->second.type == TreeEntry::Type::directory &&
+        entry.type == TreeEntry::Type::directory) {
+        existing->second.mode = entry.mode;
+        existing->second.uid = entry.uid;
+        existing->second.gid = entry.gid;
+        return {};
+    }
+    remove(*path);
+    entries_[*path] = std::move(entry);
+    return {};
+}
+
+void FileTree::remove(const std::string& guest_path)
+{
+    auto path = normalise(guest_path);
+    if (!path || *path == "/")
+        return;
+    entries_.erase(*path);
+    auto below = *path + "/";
+    for (auto it = entries_.lower_bound(below); it != entries_.end() && it->first.starts_with(below);)
+        it = entries_.erase(it);
+}
+
+const TreeEntry* FileTree::find(const std::string& guest_path) const
+{
+    auto path = normalise(guest_path);
+    if (!path)
+        return nullptr;
+    auto found = entries_.find(*path);
+    return found == entries_.end() ? nullptr : &found->second;
+}
+
+Result<std::string> FileTree::resolve(const std::string& guest_path, bool follow_last) const
+{
+    if (guest_path.empty() || guest_path[0] != '/')
+        return fail(ErrorKind::invalid_input, "guest path \"{}\" must be absolute (start with /)", guest_path);
+    // Components still to walk, last first; what is walked so far.
+    std::vector<std::string> pending;
+    auto push_components = [&](const std::string& text) {
+        std::vector<std::string> parts;
+        std::size_t start = 0;
+        while (start <= text.size()) {
+            auto end = text.find('/', start);
+            if (end == std::string::npos)
+                end = text.size();
+            auto part = text.substr(start, end - start);
+            if (!part.empty() && part != ".")
+                parts.push_back(part);
+            start = end + 1;
+        }
+        pending.insert(pending.end(), parts.rbegin(), parts.rend());
+    };
+    push_components(guest_path);
+    std::string current = "/";
+    int links = 0;
+    while (!pending.empty()) {
+        auto part = pending.back();
+        pending.pop_back();
+        if (part == "..") {
+            current = parent_of(current);
+            continue;
+        }
+        std::string next = current;
+        if (next != "/")
+            next += '/';
+        next += part;
+        auto found = entries_.find(next);
+        bool is_link = found != entries_.end() && found->second.type == TreeEntry::Type::symlink;
+        if (!is_link || (pending.empty() && !follow_last)) {
+            current = next;
+            continue;
+        }
+        if (++links > 40)
+            return fail(ErrorKind::invalid_input, "{} goes through more than 40 symlinks (a loop?)", guest_path);
+        const auto& target = found->second.link_target;
+        if (target.starts_with("/")) {
+            current.resize(1); // back to the root: current always starts with '/'
+        }
+        push_components(target);
+    }
+    return current;
+}
+
 Status FileTree::add_directory(const std::string& guest_path, std::uint16_t mode, std::string origin)
 {
     return add(guest_path, TreeEntry{.type = TreeEntry::Type::directory, .mode = mode, .origin = std::move(origin)});

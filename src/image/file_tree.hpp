@@ -20,7 +20,9 @@ struct HostFile {
 struct TreeEntry {
     enum class Type { directory, file, symlink };
     Type type = Type::directory;
-    std::uint16_t mode = 0755; // permission bits only
+    std::uint16_t mode = 0755; // permission bits (and setuid, setgid, sticky)
+    std::uint32_t uid = 0;     // owners: root, but for what an OCI image's layers say
+    std::uint32_t gid = 0;
     // Files: where the bytes come from. Symlinks: the target.
     std::variant<std::monostate, HostFile, std::string> content;
     std::string link_target;
@@ -43,6 +45,19 @@ public:
     Status add_bytes(const std::string& guest_path, std::string bytes, std::uint16_t mode = 0644,
                      std::string origin = "uk", std::string source = "uk");
     Status add_symlink(const std::string& guest_path, std::string target, std::string origin = "uk");
+
+    // An OCI layer's entry: whatever was at the path goes (a folder stays a folder and
+    // keeps what is inside it, taking the new mode and owners). The parent must be a folder.
+    Status put(const std::string& guest_path, TreeEntry entry);
+    // The path and everything below it; nothing when it is not there.
+    void remove(const std::string& guest_path);
+    const TreeEntry* find(const std::string& guest_path) const;
+
+    // The path with every symlink in it followed inside the tree, as the guest's kernel
+    // would: absolute targets start at the image's root, ".." stops at it, so the answer
+    // never leaves the tree. The last component is followed too when `follow_last`.
+    // An error for a loop (more than 40 links).
+    Result<std::string> resolve(const std::string& guest_path, bool follow_last) const;
 
     bool contains(const std::string& guest_path) const { return entries_.contains(guest_path); }
     const std::map<std::string, TreeEntry>& entries() const { return entries_; }

@@ -198,12 +198,26 @@ Result<ImageInfo> inspect_image(const std::filesystem::path& image)
     Owned<sqfs_data_reader_t> data(sqfs_data_reader_create(file, super.block_size, compressor.get(), 0));
     if (!data || sqfs_data_reader_load_fragment_table(data.get(), &super) != 0)
         return damaged("fragment table");
-    sqfs_u64 size = 0;
-    sqfs_inode_get_file_size(manifest_node->inode, &size);
-    std::string text(size, '\0');
-    if (sqfs_data_reader_read(data.get(), manifest_node->inode, 0, text.data(), static_cast<sqfs_u32>(size)) !=
-        static_cast<sqfs_s32>(size))
+    auto read_node = [&](const sqfs_tree_node_t* node) -> std::optional<std::string> {
+        sqfs_u64 size = 0;
+        sqfs_inode_get_file_size(node->inode, &size);
+        std::string bytes(size, '\0');
+        if (sqfs_data_reader_read(data.get(), node->inode, 0, bytes.data(), static_cast<sqfs_u32>(size)) !=
+            static_cast<sqfs_s32>(size))
+            return std::nullopt;
+        return bytes;
+    };
+    auto read = read_node(manifest_node);
+    if (!read)
         return damaged("manifest");
+    const auto& text = *read;
+    // Where an image built from an OCI image came from (app/from_image.hpp).
+    if (const auto* record = find_node(tree.get(), {"etc", "uk", "image.json"}))
+        if (auto bytes = read_node(record)) {
+            auto parsed = nlohmann::json::parse(*bytes, nullptr, false);
+            if (parsed.is_object())
+                info.from_image = parsed;
+        }
     // uk-init's reader: the manifest carries arguments and names as bytes (json.h).
     auto manifest = json::JsonDocument::parse(text, "manifest");
     if (!manifest)
@@ -279,6 +293,7 @@ nlohmann::json to_json(const ImageInfo& info)
             {"args", args},
             {"env", info.manifest.value("env", nlohmann::json::object())},
             {"manifest", info.manifest},
+            {"from_image", info.from_image},
             {"files", files}};
 }
 

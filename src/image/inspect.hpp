@@ -33,6 +33,7 @@ struct ImageInfo {
     std::uint32_t block_size = 0;
     std::vector<RootEntry> entries;
     nlohmann::json manifest;
+    nlohmann::json from_image; // /etc/uk/image.json of an image built from an OCI image; null otherwise
 };
 
 // Raw images only (what uk build writes, and uk image create -t raw).

@@ -128,6 +128,10 @@ std::string to_json(const Manifest& m)
                               limit(pair.first), limit(pair.second));
     fields.push_back("\"rlimits\": " + limits + (m.rlimits.empty() ? "}" : "\n  }"));
     fields.push_back(fmt::format("\"stop_grace_seconds\": {}", m.stop_grace_seconds));
+    if (m.uid)
+        fields.push_back(fmt::format("\"uid\": {}", *m.uid));
+    if (m.gid)
+        fields.push_back(fmt::format("\"gid\": {}", *m.gid));
     std::string out = "{\n";
     for (std::size_t i = 0; i < fields.size(); i++)
         out += "  " + fields[i] + (i + 1 < fields.size() ? ",\n" : "\n");

@@ -34,6 +34,9 @@ struct Manifest {
     std::vector<MountSpec> mounts;
     std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> rlimits; // soft, hard
     std::uint32_t stop_grace_seconds = 10;
+    // Who the program runs as (an OCI image's User); root when not given.
+    std::optional<std::uint32_t> uid;
+    std::optional<std::uint32_t> gid;
 };
 
 // Pretty-printed, keys in a fixed order: part of the reproducible image.

@@ -340,8 +340,12 @@ Result<std::uint64_t> write_squashfs(const FileTree& tree, const SquashfsOptions
         if (!inode)
             return fail(squashfs_error("inode", SQFS_ERROR_ALLOC));
         inode->base.mode = static_cast<sqfs_u16>(type_bits(node.entry->type) | node.entry->mode);
-        inode->base.uid_idx = root_id;
-        inode->base.gid_idx = root_id;
+        sqfs_u16 uid_index = root_id, gid_index = root_id;
+        if ((node.entry->uid && (result = sqfs_id_table_id_to_index(ids.get(), node.entry->uid, &uid_index)) != 0) ||
+            (node.entry->gid && (result = sqfs_id_table_id_to_index(ids.get(), node.entry->gid, &gid_index)) != 0))
+            return fail(squashfs_error("id table", result));
+        inode->base.uid_idx = uid_index;
+        inode->base.gid_idx = gid_index;
         inode->base.mod_time = options.modification_time;
         inode->base.inode_number = node.inode_number;
         sqfs_u64 block = 0;

@@ -214,7 +214,7 @@ static int read_rlimits(struct checker *c, const struct json_value *v, struct ma
 
 static const char *const known_fields[] = {
     "version", "program", "argv", "env", "cwd", "hostname", "readonly_root", "writable_root_mib", "mounts", "rlimits",
-    "stop_grace_seconds",
+    "stop_grace_seconds", "uid", "gid",
 };
 
 static int check(struct checker *c, const struct json_value *root, struct manifest *m)
@@ -278,6 +278,17 @@ static int check(struct checker *c, const struct json_value *root, struct manife
         if (grace->type != JSON_NUMBER || !grace->is_integer || grace->integer < 0 || grace->integer > 86400)
             return complain(c, grace, "\"stop_grace_seconds\" must be an integer from 0 to 86400");
         m->stop_grace_seconds = (unsigned)grace->integer;
+    }
+
+    const char *const ids[] = {"uid", "gid"};
+    unsigned *targets[] = {&m->uid, &m->gid};
+    for (size_t i = 0; i < 2; i++) {
+        const struct json_value *id = json_member(root, ids[i]);
+        if (!id)
+            continue;
+        if (id->type != JSON_NUMBER || !id->is_integer || id->integer < 0 || id->integer > 4294967294LL)
+            return complain(c, id, "\"%s\" must be an integer from 0 to 4294967294", ids[i]);
+        *targets[i] = (unsigned)id->integer;
     }
 
     if (read_argv(c, json_member(root, "argv"), m) < 0 || read_env(c, json_member(root, "env"), m) < 0 ||

@@ -41,6 +41,9 @@ struct manifest {
     struct rlimit_entry *rlimits;
     size_t rlimit_count;
     unsigned stop_grace_seconds;
+    /* Who the program runs as; root (0) unless the manifest says. */
+    unsigned uid;
+    unsigned gid;
 };
 
 /* Reads and checks a manifest from text. On failure returns -1 and writes one line

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@
 #define NOT_STARTED 127
 
 /* What the child reports through a close-on-exec pipe when it cannot exec. */
-enum start_stage { STAGE_RLIMIT, STAGE_CWD, STAGE_EXEC };
+enum start_stage { STAGE_RLIMIT, STAGE_CWD, STAGE_USER, STAGE_EXEC };
 
 struct start_failure {
     int stage;
@@ -87,6 +88,9 @@ static void explain_failure(const struct manifest *m, const struct start_failure
     case STAGE_CWD:
         console_say("cannot start %s: working directory %s: %s", program, m->cwd, strerror(f->error));
         return;
+    case STAGE_USER:
+        console_say("cannot start %s as user %u, group %u: %s", program, m->uid, m->gid, strerror(f->error));
+        return;
     }
     struct stat st;
     char interpreter[256];
@@ -127,6 +131,13 @@ static void run_child(const struct manifest *m, int report_fd)
     }
     if (chdir(m->cwd) < 0) {
         failure = (struct start_failure){STAGE_CWD, errno, 0};
+        goto report;
+    }
+    /* The image's user: no supplementary groups, the group first (setuid drops the right
+     * to change it). */
+    if ((m->uid || m->gid) &&
+        (setgroups(0, NULL) < 0 || setgid((gid_t)m->gid) < 0 || setuid((uid_t)m->uid) < 0)) {
+        failure = (struct start_failure){STAGE_USER, errno, 0};
         goto report;
     }
     execve(m->program, m->argv, m->envp);

@@ -25,13 +25,28 @@ func compute() string {
 }
 
 func main() {
+	// -greeting and the /cwd and /uid answers let tests see the arguments, working
+	// folder and user an image's config gave the program.
+	greeting := "hello from uk"
+	for i := 1; i+1 < len(os.Args); i++ {
+		if os.Args[i] == "-greeting" {
+			greeting = os.Args[i+1]
+		}
+	}
 	port := os.Getenv("PORT")
 	if port == "" {
 		port = "8080"
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "hello from uk\n")
+		fmt.Fprintf(w, "%s\n", greeting)
+	})
+	mux.HandleFunc("/cwd", func(w http.ResponseWriter, r *http.Request) {
+		wd, _ := os.Getwd()
+		fmt.Fprintf(w, "%s\n", wd)
+	})
+	mux.HandleFunc("/uid", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%d:%d\n", os.Getuid(), os.Getgid())
 	})
 	mux.HandleFunc("/io", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "ok\n")
