@@ -64,7 +64,8 @@ Result<Registry::Sent> Registry::send(const std::string& method, const std::stri
                                       const std::optional<std::filesystem::path>& save_to, const BlobProgress& progress,
                                       bool push)
 {
-    for (int attempt = 0;; attempt++) {
+    bool answered_challenge = false;
+    for (;;) {
         http::Request request;
         request.method = method;
         request.url = path_or_url.starts_with("http") ? path_or_url : base() + path_or_url;
@@ -91,9 +92,10 @@ Result<Registry::Sent> Registry::send(const std::string& method, const std::stri
             return fail(transport_error(method == "GET" ? "read from it" : "write to it", response.transport_error));
         }
         scheme_settled_ = true;
-        if (response.status == 401 && attempt == 0) {
+        if (response.status == 401 && !answered_challenge) {
             if (auto authenticated = authenticate(response.header("www-authenticate"), push); !authenticated)
                 return fail(authenticated.error());
+            answered_challenge = true;
             continue;
         }
         if (response.status == 401 || response.status == 403) {
