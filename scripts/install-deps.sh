@@ -18,6 +18,8 @@ packages=(
     golang-go nodejs squashfs-tools fdisk mtools dosfstools file curl iproute2
     # tests: support/fake-qemu, a stand-in for QEMU on hosts whose KVM fails
     python3
+    # tests of OCI images: umoci makes them, skopeo copies them, a local registry serves them
+    umoci skopeo docker-registry
     # tests of what a shell user gets: the man page, bash and zsh completion
     man-db bash-completion zsh
     # bench/: the load generator and the plots

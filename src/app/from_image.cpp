@@ -97,35 +97,43 @@ Status resolve_user(const std::string& user, const image::FileTree& tree, ImageS
 }
 
 // The file a word of argv names: with a '/', from the working folder; else the first
-// executable of that name in PATH, as a shell finds it.
+// executable of that name in PATH, as a shell finds it. `image` names the image in errors.
 Result<std::string> find_program(const image::FileTree& tree, const std::string& word, const std::string& working_dir,
-                                 const std::string& path)
+                                 const std::string& path, const std::string& image)
 {
-    auto executable = [&](const std::string& candidate) {
+    auto entry_at = [&](const std::string& candidate) -> const image::TreeEntry* {
         auto resolved = tree.resolve(candidate, true);
-        const auto* entry = resolved ? tree.find(*resolved) : nullptr;
+        return resolved ? tree.find(*resolved) : nullptr;
+    };
+    auto executable = [](const image::TreeEntry* entry) {
         return entry && entry->type == image::TreeEntry::Type::file && (entry->mode & 0111);
     };
     if (word.find('/') != std::string::npos) {
         auto candidate = word.starts_with("/") ? word : (working_dir == "/" ? "" : working_dir) + "/" + word;
-        if (!executable(candidate))
-            return fail(ErrorKind::not_found, "the image has no program {}: give PROGRAM as a path in the image",
+        const auto* entry = entry_at(candidate);
+        if (!entry)
+            return fail(ErrorKind::not_found, "{} has no {}: give the program to run as a path in the image", image,
                         candidate);
+        if (!executable(entry))
+            return fail(ErrorKind::invalid_input, "{} in {} is not an executable file: give the program to run as a "
+                                                  "path in the image",
+                        candidate, image);
         return candidate;
     }
     for (const auto& folder : split(path, ':')) {
         if (folder.empty() || !folder.starts_with("/"))
             continue;
         auto candidate = (folder == "/" ? "" : folder) + "/" + word;
-        if (executable(candidate))
+        if (executable(entry_at(candidate)))
             return candidate;
     }
-    return fail(ErrorKind::not_found, "the image has no program {} in its PATH ({}): give PROGRAM as a path in the image",
-                word, path);
+    return fail(ErrorKind::not_found, "{} has no program {} in its PATH ({}): give the program to run as a path in the "
+                                      "image",
+                image, word, path);
 }
 
 // An x86-64 ELF or a script; anything else would fail in the guest with less to go on.
-Status check_program(const image::FileTree& tree, const std::string& program)
+Status check_program(const image::FileTree& tree, const std::string& program, const std::string& image)
 {
     auto head = oci::read_tree_file(tree, program, 64);
     if (!head)
@@ -133,11 +141,11 @@ Status check_program(const image::FileTree& tree, const std::string& program)
     if (head->starts_with("#!"))
         return {};
     if (!head->starts_with("\177ELF") || head->size() < 20)
-        return fail(ErrorKind::invalid_input, "{} in the image is neither an ELF program nor a script", program);
+        return fail(ErrorKind::invalid_input, "{} in {} is neither an ELF program nor a script", program, image);
     auto machine = static_cast<unsigned char>((*head)[18]) | static_cast<unsigned char>((*head)[19]) << 8;
     if ((*head)[4] != 2 || machine != 62)
-        return fail(ErrorKind::invalid_input, "{} in the image is not an x86-64 program: uk runs x86-64 Linux programs",
-                    program);
+        return fail(ErrorKind::invalid_input, "{} in {} is not an x86-64 program: uk runs x86-64 Linux programs", program,
+                    image);
     return {};
 }
 
@@ -240,10 +248,10 @@ Result<ImageStart> image_start(const oci::PulledImage& image, const image::FileT
                     image.reference.to_string(), image.reference.to_string());
     auto path = std::find_if(start.env.begin(), start.env.end(), [](const auto& e) { return e.first == "PATH"; });
     auto program = find_program(tree, start.argv.front(), start.working_dir,
-                                path != start.env.end() ? path->second : default_path);
+                                path != start.env.end() ? path->second : default_path, image.reference.to_string());
     if (!program)
         return fail(program.error());
-    if (auto checked = check_program(tree, *program); !checked)
+    if (auto checked = check_program(tree, *program, image.reference.to_string()); !checked)
         return fail(checked.error());
     start.program = *program;
     return start;

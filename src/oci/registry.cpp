@@ -54,7 +54,7 @@ Error Registry::transport_error(const std::string& what, const std::string& why)
 {
     auto hint = options_.tls_verify && (why.find("SSL") != std::string::npos || why.find("TLS") != std::string::npos)
                     ? ": for a plain-HTTP registry give --tls-verify=false"
-                    : "";
+                    : ": check the address and that the registry is up";
     return Error{ErrorKind::unavailable, fmt::format("cannot reach registry {} ({}) to {}{}", registry_, why, what, hint)};
 }
 

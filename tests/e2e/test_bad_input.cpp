@@ -4,6 +4,7 @@
 #include "support/tools.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 using uk::test::UkCli;
 
@@ -180,4 +181,62 @@ TEST_CASE("bad volumes and mounts: one line each, nothing made", "[e2e]")
     CHECK(uk::test::names_in(uk.home() / "volumes") == std::vector<std::string>{"data"});
     CHECK(uk.instances().empty());
     CHECK(uk.running_qemus().empty());
+}
+
+TEST_CASE("bad OCI images and references: one line each, no image, nothing left in the cache", "[e2e][oci]")
+{
+    UkCli uk;
+    // A small layout of the Go server, made as a user would with umoci.
+    auto made = uk::test::run_tool(
+        {"sh", "-ec",
+         "cd \"$0\"; umoci init --layout go; umoci new --image go:v1; umoci unpack --rootless --image go:v1 b; "
+         "mkdir -p b/rootfs/bin; cp \"$1\" b/rootfs/bin/server; umoci repack --image go:v1 b; "
+         "umoci config --image go:v1 --config.entrypoint /bin/server; "
+         "cp -r go arm; umoci config --image arm:v1 --architecture arm64; "
+         "cp -r go gone; umoci config --image gone:v1 --config.entrypoint /bin/gone",
+         uk.work().path().string(), UK_TEST_GO_SERVER});
+    INFO(made.output);
+    REQUIRE(made.status == 0);
+    auto layout = (uk.work() / "go").string();
+    check_one_error_line(uk.run({"build", "--from-image", "oci:" + layout + ":v9"}), 66,
+                         "oci:" + layout + ":v9 has no image tagged v9 (it has v1)");
+    check_one_error_line(uk.run({"build", "--from-image", "oci:" + (uk.work() / "gone").string() + ":v1"}), 66,
+                         "oci:" + (uk.work() / "gone").string() +
+                             ":v1 has no /bin/gone: give the program to run as a path in the image");
+    check_one_error_line(uk.run({"build", "--from-image", "oci:" + layout + ":v1", "/bin"}), 65,
+                         "/bin in oci:" + layout + ":v1 is not an executable file: give the program to run as a path "
+                                                   "in the image");
+    check_one_error_line(uk.run({"build", "--from-image", "oci:" + (uk.work() / "arm").string() + ":v1"}), 65,
+                         "oci:" + (uk.work() / "arm").string() +
+                             ":v1 is a linux/arm64 image: uk runs linux/amd64 (x86-64) programs");
+    check_one_error_line(uk.run({"build", "--from-image", "oci:" + layout + ":v1", "--sysroot", "/"}), 2,
+                         "--sysroot goes with a program from this machine: oci:" + layout +
+                             ":v1 brings its own libraries");
+    check_one_error_line(uk.run({"build", "--from-image", "docker://Team/App"}), 2,
+                         "image reference \"docker://Team/App\": \"Team/App\" is not a repository name (lower-case "
+                         "letters, digits, . _ - /); expected oci:PATH[:TAG], oci-archive:PATH[:TAG], "
+                         "docker-archive:PATH or docker://HOST/NAME[:TAG|@sha256:DIGEST]");
+    auto nobody = std::to_string(uk::test::free_tcp_port());
+    check_one_error_line(uk.run({"run", "docker://127.0.0.1:" + nobody + "/app:1", "--tls-verify=false"}), 69,
+                         "cannot reach registry 127.0.0.1:" + nobody +
+                             " (Couldn't connect to server) to read from it: check the address and that the registry "
+                             "is up");
+    check_one_error_line(uk.run({"image", "push", "web", "oci:" + layout}), 2,
+                         "oci:" + layout + ": uk image push sends images to a registry: give docker://HOST/REPO:TAG");
+
+    // A layer whose bytes changed after its manifest named it.
+    auto index = nlohmann::json::parse(uk::test::read_text(uk.work() / "go/index.json"));
+    auto manifest_file = uk.work() / "go/blobs/sha256" / index["manifests"][0]["digest"].get<std::string>().substr(7);
+    auto manifest = nlohmann::json::parse(uk::test::read_text(manifest_file));
+    auto layer = manifest["layers"][0]["digest"].get<std::string>();
+    auto layer_file = uk.work() / "go/blobs/sha256" / layer.substr(7);
+    std::filesystem::permissions(layer_file, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+    uk::test::write_text(layer_file, "not what the manifest says");
+    auto tampered = uk.run({"build", "--from-image", "oci:" + layout + ":v1"});
+    CHECK(tampered.status == 65);
+    REQUIRE(tampered.error_lines().size() == 1);
+    CHECK(tampered.error_lines()[0].find(layer) != std::string::npos);
+
+    CHECK(uk.images().empty());
+    CHECK(uk::test::names_in(uk.home() / "cache/oci/tmp").empty());
 }
