@@ -20,7 +20,7 @@ const std::vector<Command>& all_commands()
          "Also show the kernel's messages and everything on the console"},
         {"instance", "Manage VMs started by uk run: list, logs, stop, rm, inspect", declare_instance},
         {"ps", "List instances (uk instance list)", declare_ps},
-        {"image", "Images for clouds and other hypervisors, and the image store: create, list, inspect, rm", declare_image},
+        {"image", "Images for clouds, hypervisors and registries, and the image store: create, pull, push, list, inspect, rm", declare_image},
         {"volume", "Volumes, data that outlives a VM (uk run -v NAME:/path): create, list, inspect, rm, resize",
          declare_volume},
         {"doctor", "Say what uk will use on this machine and what is missing, with how to fix it", declare_doctor},

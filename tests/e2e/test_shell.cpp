@@ -92,7 +92,7 @@ offered uk instance stop ''
     CHECK(lines(result.output) == std::vector<std::string>{
                                       "complete -F _uk uk",
                                       "[doctor]",
-                                      "[create list inspect rm]",
+                                      "[create pull push list inspect rm]",
                                       "[-h --help --json -q --quiet -v --verbose]",
                                       "[auto kvm tcg]",
                                       "[lz4]",
