@@ -86,6 +86,31 @@ Result<std::filesystem::path> direct_boot_image(const RunRequest& request, const
     return image;
 }
 
+constexpr std::uint16_t default_gdb_port = 1234;
+
+// The program's ELF on this host, for the debugger's symbols: the target when it is one,
+// else the config's Program when it names a file.
+std::optional<std::filesystem::path> host_program(const std::string& target, const config::Settings& settings)
+{
+    std::error_code ec;
+    if (!target.empty()) {
+        if (std::filesystem::is_regular_file(target, ec) && looks_like_elf(target))
+            return std::filesystem::absolute(target, ec);
+        return std::nullopt;
+    }
+    auto program = program_path(settings);
+    if (program && std::filesystem::is_regular_file(*program, ec))
+        return std::filesystem::absolute(*program, ec);
+    return std::nullopt;
+}
+
+std::optional<std::filesystem::path> direct_kernel_of(const vm::VmSpec& spec)
+{
+    if (const auto* direct = std::get_if<vm::DirectBoot>(&spec.boot))
+        return direct->kernel;
+    return std::nullopt;
+}
+
 // An OCI or Docker image reference, made an image in the store: a pushed uk image's disk
 // as it is, any other image built from its layers.
 Result<std::filesystem::path> image_from_reference(const RunRequest& request, config::Settings settings,
@@ -317,6 +342,12 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
             return fail(host_ready.error());
     }
 
+    if (settings->gdb_wait && !settings->gdb_port)
+        settings->gdb_port = default_gdb_port;
+    if (settings->gdb_port && !request.dry_run)
+        if (auto free = vm::check_debugger_port(*settings->gdb_port); !free)
+            return fail(free.error());
+
     auto cancelled = [] { return stop_requested(); };
     auto mounts = prepare_mounts(settings->mounts, volumes, host.working_dir, request.dry_run, cancelled);
     if (!mounts)
@@ -345,6 +376,8 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
                     "or XDG_STATE_HOME to a shorter path",
                     files.folder.string());
     spec->control_socket = files.qmp_socket();
+    if (settings->gdb_port)
+        spec->debugger = vm::Debugger{*settings->gdb_port, settings->gdb_wait};
     if (auto* boot = std::get_if<vm::FirmwareBoot>(&spec->boot); boot && request.uefi) {
         auto code = backend.uefi_firmware();
         if (!code)
@@ -383,6 +416,8 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
     if (const auto* user = std::get_if<vm::UserNetwork>(&spec->network))
         for (const auto& port : user->ports)
             record.ports.push_back(port.to_string());
+    if (spec->debugger)
+        record.gdb_port = spec->debugger->port;
     if (auto saved = instances.save(record); !saved) {
         (void)instances.remove(name);
         return fail(saved.error());
@@ -396,12 +431,19 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
     // Said once nothing else can refuse the run, so that a refusal stays one line.
     if (!accel->warning.empty())
         log::warning(accel->warning);
+    if (spec->debugger)
+        presenter.debugger({.port = spec->debugger->port,
+                            .waiting = spec->debugger->wait,
+                            .program = host_program(boot_request.target, *settings),
+                            .kernel = direct_kernel_of(*spec)});
     if (!settings->detach)
         return run_attached(instances, record, *spec, backend, presenter, stops);
     leases->clear();
     auto tcp = vm::tcp_ports(spec->network);
+    // A guest halted for gdb answers nothing until the debugger lets it go.
+    bool halted = spec->debugger && spec->debugger->wait;
     auto started = start_detached(instances, record, *spec, backend, monitors,
-                                  {.ready_port = tcp.empty() ? std::nullopt : std::optional(tcp.front()),
+                                  {.ready_port = tcp.empty() || halted ? std::nullopt : std::optional(tcp.front()),
                                    .ready_timeout = request.ready_timeout});
     if (!started)
         return fail(started.error());

@@ -51,6 +51,15 @@ public:
     virtual void command_line(const std::vector<std::string>& argv) = 0;
     // -d: the instance runs (and its first TCP port answered).
     virtual void detached(const instance::Record& record, const instance::Files& files) = 0;
+    // --gdb: where the debugger attaches, and the files with the symbols (the program,
+    // when uk knows it on this host; the kernel uk boots), before the VM starts.
+    struct DebuggerHint {
+        std::uint16_t port = 0;
+        bool waiting = false;
+        std::optional<std::filesystem::path> program;
+        std::optional<std::filesystem::path> kernel;
+    };
+    virtual void debugger(const DebuggerHint& hint) = 0;
 };
 
 // Where things are on this host.

@@ -34,6 +34,8 @@ struct RunOptions {
     std::string accel;
     bool dry_run = false;
     bool tls_verify = true;
+    std::uint16_t gdb_port = 1234;
+    bool gdb_wait = false;
     ImageOptions image;
     // Which options were given (an empty value can be given too).
     std::map<std::string, CLI::Option*> given;
@@ -55,6 +57,18 @@ public:
                            : "stopping the VM (the program gets SIGTERM); press Ctrl-C again to stop it at once");
     }
     void command_line(const std::vector<std::string>& argv) override { log::result(shell_quote(argv)); }
+    void debugger(const DebuggerHint& hint) override
+    {
+        auto target = fmt::format("-ex 'target remote 127.0.0.1:{}'", hint.port);
+        log::notice(fmt::format("gdb stub on 127.0.0.1:{}{}", hint.port,
+                                hint.waiting ? ": the VM waits, halted, until gdb continues it" : ""));
+        if (hint.program)
+            log::notice(fmt::format("  the program:  gdb {} {}", target, shell_quote({hint.program->string()})));
+        if (hint.kernel)
+            log::notice(fmt::format("  the kernel:   gdb {} {}", target, shell_quote({hint.kernel->string()})));
+        if (!hint.program && !hint.kernel)
+            log::notice(fmt::format("  gdb {}", target));
+    }
     void detached(const instance::Record& record, const instance::Files& files) override
     {
         if (json_)
@@ -143,6 +157,9 @@ Result<app::RunRequest> run_request(const RunOptions& options, const Context& co
     request.ready_timeout = *timeout;
     request.dry_run = options.dry_run;
     request.tls_verify = options.tls_verify;
+    if (options.has("--gdb"))
+        request.flags.gdb_port = options.gdb_port;
+    request.flags.gdb_wait = options.gdb_wait;
     if (options.json && !options.detach)
         return fail(ErrorKind::usage, "--json goes with -d: an attached run prints the program's output");
     return request;
@@ -191,6 +208,11 @@ Action declare_run(CLI::App& command, const Context& context)
                                        "boot; else TCG), kvm or tcg (default auto)")
                            ->type_name("auto|kvm|tcg");
     command.add_flag("--dry-run", options->dry_run, "Print the QEMU command line and exit");
+    given["--gdb"] = command.add_flag("--gdb{1234}", options->gdb_port,
+                                      "Open QEMU's gdb stub on 127.0.0.1:PORT (--gdb=PORT; default 1234) and print how "
+                                      "to attach (docs/debugging.md)");
+    command.add_flag("--gdb-wait", options->gdb_wait,
+                     "With --gdb: start the VM halted, until gdb continues it");
     command.add_option("--tls-verify", options->tls_verify,
                        "With a docker:// target: false sends HTTPS without checking its certificate, or plain HTTP "
                        "(default true)")

@@ -28,7 +28,7 @@ const std::set<std::string> ops_only_fields = {
 // Descriptions: read and kept silent.
 const std::set<std::string> descriptive_fields = {"Version", "Language", "Runtime", "Description"};
 const std::set<std::string> ops_only_run_fields = {
-    "Debug",     "GdbPort",    "InstanceGroup", "Klibs", "Vga",  "ShowDebug",
+    "Debug",     "InstanceGroup", "Klibs", "Vga",  "ShowDebug",
     "ShowErrors", "ShowWarnings", "JSON",       "VolumeSizeInGb", "QMP",
 };
 
@@ -348,6 +348,11 @@ Status read_run_config(Reader& reader, const JsonNode& node, Config& config, con
         {"Imagename", bind(run.image_name, non_empty_text)},
         {"InstanceName", bind(run.instance_name, non_empty_text)},
         {"Background", bind(run.detach, flag)},
+        {"GdbPort", bind(run.gdb_port, [&](const JsonNode& n) -> Result<std::uint16_t> {
+             if (!n.is_integer() || n.as_integer() < 1 || n.as_integer() > 65535)
+                 return fail(reader.wrong_type(n, "a port from 1 to 65535"));
+             return static_cast<std::uint16_t>(n.as_integer());
+         })},
         {"Bridged", bind(bridged, flag)},
         {"BridgeName", bind(run.network.bridge, non_empty_text)},
         {"TapName", bind(run.network.tap, non_empty_text)},

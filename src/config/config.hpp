@@ -38,6 +38,7 @@ struct RunSettings {
     std::optional<std::string> image_name;  // ops: RunConfig.Imagename
     std::optional<std::string> instance_name; // ops: RunConfig.InstanceName (uk run --name)
     std::optional<bool> detach;               // ops: RunConfig.Background (uk run -d)
+    std::optional<std::uint16_t> gdb_port;    // ops: RunConfig.GdbPort (uk run --gdb=PORT)
     NetworkSettings network;
 };
 

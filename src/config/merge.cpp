@@ -76,6 +76,7 @@ Settings merge(const std::optional<Config>& file, const Overrides& flags)
         take(settings.verbose, c.run.verbose);
         settings.instance_name = c.run.instance_name;
         take(settings.detach, c.run.detach);
+        settings.gdb_port = c.run.gdb_port;
         settings.network = c.run.network;
         for (auto mount : c.mounts) {
             if (mount.source_kind == settings::MountSpec::Source::host_folder)
@@ -110,6 +111,9 @@ Settings merge(const std::optional<Config>& file, const Overrides& flags)
     if (flags.instance_name)
         settings.instance_name = flags.instance_name;
     take(settings.detach, flags.detach);
+    if (flags.gdb_port)
+        settings.gdb_port = flags.gdb_port;
+    settings.gdb_wait = flags.gdb_wait;
     merge_network(settings.network, flags.network);
     settings.dns = flags.dns;
     // A flag replaces the file's mount at its path; two flags at one path stay two, for

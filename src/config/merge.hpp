@@ -29,6 +29,8 @@ struct Overrides {
     std::optional<bool> verbose;
     std::optional<std::string> instance_name; // --name
     std::optional<bool> detach;               // -d
+    std::optional<std::uint16_t> gdb_port;    // --gdb[=PORT]
+    bool gdb_wait = false;                    // --gdb-wait
     // --net, --tap, --bridge replace the file's network mode together; --ip, --gateway,
     // --netmask, --ip6 replace one value each.
     NetworkSettings network;
@@ -61,6 +63,8 @@ struct Settings {
     settings::AcceleratorChoice accel = settings::AcceleratorChoice::automatic;
     bool verbose = false;
     std::optional<std::string> instance_name;
+    std::optional<std::uint16_t> gdb_port; // QEMU's gdb stub on 127.0.0.1
+    bool gdb_wait = false;                 // the guest halted until gdb continues
     bool detach = false;
     NetworkSettings network;
     std::vector<std::string> dns;

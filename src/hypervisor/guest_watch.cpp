@@ -100,6 +100,8 @@ void GuestWatch::handle(std::string_view line)
     if (!state.is_object() || state.value("running", true))
         return;
     auto status = state.value("status", std::string());
+    if (status == "paused" && pauses_allowed_)
+        return;
     if (is_hypervisor_stop(status) && !stop_)
         stop_ = HypervisorStop{status};
 }

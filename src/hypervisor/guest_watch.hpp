@@ -57,6 +57,9 @@ public:
     // Sends a command without arguments ("system_powerdown"); its answer is not waited for.
     // False when QEMU is gone.
     bool send_command(std::string_view command);
+    // A debugger on the gdb stub pauses the guest when it attaches and whenever its user
+    // interrupts: "paused" is then not a stop.
+    void allow_pauses() { pauses_allowed_ = true; }
 
 private:
     GuestWatch(UniqueFd own_end, UniqueFd qemu_end);
@@ -69,6 +72,7 @@ private:
     std::optional<HypervisorStop> stop_;
     bool closed_ = false;
     bool answered_ = false;
+    bool pauses_allowed_ = false;
 };
 
 } // namespace uk::hypervisor

@@ -119,6 +119,12 @@ std::vector<std::string> qemu_argv(const QemuConfig& c)
     if (c.watch_fd)
         for (auto& arg : qemu_watch_args(*c.watch_fd))
             argv.push_back(std::move(arg));
+    // On loopback only: the stub reads and writes the guest's memory for whoever connects.
+    if (c.debugger) {
+        add({"-gdb", "tcp:127.0.0.1:" + std::to_string(c.debugger->port)});
+        if (c.debugger->wait)
+            add({"-S"});
+    }
     return argv;
 }
 

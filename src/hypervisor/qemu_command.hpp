@@ -44,6 +44,7 @@ struct QemuConfig {
     // A QMP connection QEMU inherits as this descriptor: the one that watches the guest's
     // run state (guest_watch.hpp).
     std::optional<int> watch_fd;
+    std::optional<vm::Debugger> debugger; // -gdb tcp:127.0.0.1:PORT, and -S to wait for it
 };
 
 std::vector<std::string> qemu_argv(const QemuConfig& config);

@@ -33,6 +33,8 @@ Result<std::unique_ptr<QemuMachine>> QemuMachine::start(QemuConfig config, const
     if (!watch)
         return fail(watch.error());
     config.watch_fd = watch->qemu_end();
+    if (config.debugger)
+        watch->allow_pauses();
     auto qemu = Process::spawn({.argv = qemu_argv(config),
                                 .stdin_stream = DevNull{},
                                 .stdout_stream = Pipe{},

@@ -42,7 +42,7 @@ nlohmann::json to_json(const Record& r)
             {"detached", r.detached}, {"qemu_pid", r.qemu_pid},    {"memory_mib", r.memory_mib},
             {"cpus", r.cpus},         {"accelerator", r.accelerator}, {"network", r.network},
             {"ports", r.ports},       {"mounts", mounts},          {"stop_requested", r.stop_requested},
-            {"forced", r.forced}};
+            {"forced", r.forced},     {"gdb_port", r.gdb_port ? nlohmann::json(*r.gdb_port) : nlohmann::json(nullptr)}};
 }
 
 nlohmann::json to_json(const Record& record, const InstanceStatus& status, const Files& files)
@@ -73,6 +73,8 @@ Result<Record> record_from_json(const nlohmann::json& j, const std::string& wher
             r.mounts.push_back(mount_from(m));
         r.stop_requested = j.at("stop_requested").get<bool>();
         r.forced = j.value("forced", false);
+        if (j.contains("gdb_port") && j["gdb_port"].is_number_unsigned())
+            r.gdb_port = j["gdb_port"].get<std::uint16_t>();
         return r;
     } catch (const nlohmann::json::exception& e) {
         return fail(ErrorKind::invalid_input, "{} is damaged ({}): remove its folder", where, e.what());

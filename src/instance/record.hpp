@@ -29,6 +29,7 @@ struct Record {
     std::vector<std::string> ports; // "127.0.0.1:8080->8080/tcp"
     // Volumes by name, host folders by absolute path, in mounting order.
     std::vector<settings::MountSpec> mounts;
+    std::optional<std::uint16_t> gdb_port; // uk run --gdb: QEMU's gdb stub on 127.0.0.1
     bool stop_requested = false;    // uk instance stop (or Ctrl-C) asked it to stop
     bool forced = false;            // ...and it had to be killed
 };

@@ -49,4 +49,14 @@ Status check_ports_free(const std::vector<settings::PortMapping>& forwards)
     return {};
 }
 
+Status check_debugger_port(std::uint16_t port)
+{
+    if (auto free = check_ports_free({{.host_port = port}}); !free)
+        return fail(ErrorKind::unavailable,
+                    "port 127.0.0.1:{} for the gdb stub is in use on this machine, or cannot be opened: give another "
+                    "with --gdb=PORT",
+                    port);
+    return {};
+}
+
 } // namespace uk::vm

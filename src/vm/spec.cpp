@@ -84,6 +84,8 @@ json to_json(const VmSpec& spec)
     } else {
         j["network"] = {{"kind", "none"}};
     }
+    if (spec.debugger)
+        j["debugger"] = {{"port", spec.debugger->port}, {"wait", spec.debugger->wait}};
     return j;
 }
 
@@ -130,6 +132,8 @@ Result<VmSpec> spec_from_json(const json& j)
         } else {
             spec.network = NoNetwork{};
         }
+        if (j.contains("debugger"))
+            spec.debugger = Debugger{j["debugger"].at("port").get<std::uint16_t>(), j["debugger"].at("wait").get<bool>()};
         return spec;
     } catch (const json::exception& e) {
         return fail(ErrorKind::invalid_input, "not a VM description uk wrote ({})", e.what());

@@ -81,6 +81,13 @@ struct SharedFolder {
     bool read_only = false;
 };
 
+// QEMU's gdb stub (or another backend's): a debugger attaches on 127.0.0.1:port; with
+// `wait` the guest's CPUs stay halted until it says continue.
+struct Debugger {
+    std::uint16_t port = 1234;
+    bool wait = false;
+};
+
 struct VmSpec {
     Accelerator accelerator = Accelerator::tcg;
     std::uint32_t memory_mib = 128;
@@ -92,6 +99,7 @@ struct VmSpec {
     // Where other uk processes reach the running VM (to stop it, to ask whether its port
     // answers): a Unix socket in the instance's folder.
     std::filesystem::path control_socket;
+    std::optional<Debugger> debugger;
 };
 
 // Kept in an instance's folder, so that its monitor (and a later restart) can start it.

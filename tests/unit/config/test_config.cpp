@@ -158,7 +158,8 @@ TEST_CASE("config: ops's Mounts, network and instance fields are honoured", "[un
     "Gateway": "192.168.7.1",
     "IPv6Address": "fd00::2",
     "InstanceName": "web",
-    "Background": true
+    "Background": true,
+    "GdbPort": 4321
   }
 })";
     auto config = parse_config(ops, "app/config.json");
@@ -177,6 +178,7 @@ TEST_CASE("config: ops's Mounts, network and instance fields are honoured", "[un
     CHECK(config->run.network.ipv6 == "fd00::2");
     CHECK(config->run.instance_name == "web");
     CHECK(config->run.detach == true);
+    CHECK(config->run.gdb_port == 4321);
     CHECK(config->warnings.empty());
 }
 

@@ -1,6 +1,7 @@
 #include "core/process.hpp"
 #include "hypervisor/qemu_command.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 using namespace uk::hypervisor;
@@ -172,4 +173,17 @@ TEST_CASE("qemu: a host folder is a 9P share with a tag, as the user, read-only 
     config.machine = Machine::q35;
     argv = qemu_argv(config);
     CHECK(at("virtio-9p-pci,fsdev=share0,mount_tag=uk-share0"));
+}
+
+TEST_CASE("qemu: --gdb opens the stub on loopback only, and --gdb-wait starts the CPUs halted", "[unit][hypervisor]")
+{
+    auto config = microvm_config();
+    config.debugger = uk::vm::Debugger{.port = 4321, .wait = false};
+    auto argv = qemu_argv(config);
+    std::vector<std::string> tail(argv.end() - 2, argv.end());
+    CHECK(tail == std::vector<std::string>{"-gdb", "tcp:127.0.0.1:4321"});
+    config.debugger->wait = true;
+    argv = qemu_argv(config);
+    CHECK(argv.back() == "-S");
+    CHECK(std::count(argv.begin(), argv.end(), "-gdb") == 1);
 }

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <type_traits>
+#include <unistd.h>
 
 using namespace uk::hypervisor;
 using namespace std::chrono_literals;
@@ -119,4 +120,20 @@ TEST_CASE("qemu machine: QEMU's reason is its first line, without its name", "[u
     CHECK(qemu_reason("qemu-system-x86_64: -accel kvm: Could not access KVM kernel module: No such file or directory") ==
           "-accel kvm: Could not access KVM kernel module: No such file or directory");
     CHECK(qemu_reason("").empty());
+}
+
+TEST_CASE("guest watch: a pause nobody asked for is a stop, but not with a debugger on the stub", "[unit][hypervisor]")
+{
+    for (bool debugger : {false, true}) {
+        auto watch = GuestWatch::create();
+        REQUIRE(watch);
+        if (debugger)
+            watch->allow_pauses();
+        std::string reply = R"({"return": {"running": false, "singlestep": false, "status": "paused"}, "id": "status"})";
+        reply += "\n";
+        REQUIRE(::write(watch->qemu_end(), reply.data(), reply.size()) == static_cast<ssize_t>(reply.size()));
+        auto stop = watch->on_readable();
+        INFO("debugger " << debugger);
+        CHECK(stop.has_value() == !debugger);
+    }
 }

@@ -1,0 +1,25 @@
+// A VM's description as kept in an instance's folder (vm.json), read back by its monitor.
+#include "vm/spec.hpp"
+
+#include <catch2/catch.hpp>
+
+TEST_CASE("vm spec: the debugger survives the round trip through vm.json, and older files read as none",
+          "[unit][vm]")
+{
+    uk::vm::VmSpec spec;
+    spec.boot = uk::vm::DirectBoot{"/cache/vmlinux", "console=ttyS0"};
+    spec.disks = {{.file = "/images/web.img", .read_only = true}};
+    spec.control_socket = "/state/web/qmp.sock";
+    spec.debugger = uk::vm::Debugger{.port = 4321, .wait = true};
+    auto json = uk::vm::to_json(spec);
+    auto back = uk::vm::spec_from_json(json);
+    REQUIRE(back);
+    REQUIRE(back->debugger);
+    CHECK(back->debugger->port == 4321);
+    CHECK(back->debugger->wait);
+
+    json.erase("debugger");
+    auto older = uk::vm::spec_from_json(json);
+    REQUIRE(older);
+    CHECK_FALSE(older->debugger);
+}
