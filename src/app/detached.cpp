@@ -7,8 +7,11 @@
 #include "core/files.hpp"
 #include "core/process.hpp"
 #include "core/signals.hpp"
+#include "vm/network.hpp"
+#include "vm/ports.hpp"
 
 #include <cerrno>
+#include <nlohmann/json.hpp>
 #include <poll.h>
 #include <unistd.h>
 
@@ -138,7 +141,8 @@ Result<instance::Record> start_detached(const instance::Store& store, instance::
 {
     auto files = store.files(record.name);
     auto give_up = [&](Error error) -> Result<instance::Record> {
-        (void)store.remove(record.name);
+        if (!start.keep_on_failure)
+            (void)store.remove(record.name);
         return fail(error);
     };
     if (auto saved = write_file_atomically(files.vm_spec(), as_bytes(vm::to_json(spec).dump(2) + "\n")); !saved)
@@ -203,6 +207,59 @@ Result<instance::Record> start_detached(const instance::Store& store, instance::
                 "it with uk instance stop {}",
                 start.ready_port->host_port, start.ready_timeout.count() / 1000, record.name, record.name,
                 record.name);
+}
+
+Result<instance::Record> start_again(const instance::Store& store, const std::string& name, vm::Backend& backend,
+                                     MonitorLauncher& launcher, std::chrono::milliseconds ready_timeout)
+{
+    auto record = store.load(name);
+    if (!record)
+        return fail(record.error());
+    auto files = store.files(name);
+    if (instance::status_of(*record, files).state == instance::State::running)
+        return fail(ErrorKind::unavailable, "instance {} is running already: stop it first (uk instance stop {}), or "
+                                            "uk instance restart {}",
+                    name, name, name);
+    auto text = read_file(files.vm_spec());
+    if (!text)
+        return fail(ErrorKind::not_found, "instance {} cannot be started again: it ran attached, so uk kept no "
+                                          "description of its VM: run it again with uk run",
+                    name);
+    auto spec = vm::spec_from_json(nlohmann::json::parse(*text, nullptr, false));
+    if (!spec)
+        return fail(ErrorKind::invalid_input, "{} is damaged ({}): remove the instance (uk instance rm {})",
+                    files.vm_spec().string(), spec.error().message, name);
+    std::error_code ec;
+    for (const auto& disk : spec->disks)
+        if (!std::filesystem::exists(disk.file, ec))
+            return fail(ErrorKind::not_found, "instance {} needs {}, which is gone: build it again, or run anew",
+                        name, disk.file.string());
+    Status host_ready;
+    if (const auto* user = std::get_if<vm::UserNetwork>(&spec->network))
+        host_ready = vm::check_ports_free(user->ports);
+    else if (const auto* tap = std::get_if<vm::TapNetwork>(&spec->network))
+        host_ready = vm::check_tap(tap->device);
+    else if (const auto* bridge = std::get_if<vm::BridgeNetwork>(&spec->network))
+        host_ready = vm::check_bridge(bridge->bridge, bridge->helper);
+    if (host_ready && spec->debugger)
+        host_ready = vm::check_debugger_port(spec->debugger->port);
+    if (!host_ready)
+        return fail(host_ready.error());
+
+    // The last run's console (and with it its exit status) is the previous one now.
+    std::filesystem::rename(files.console_log(), files.folder / "console.previous.log", ec);
+    std::filesystem::remove(files.failure(), ec);
+    record->qemu_pid = 0;
+    record->stop_requested = false;
+    record->forced = false;
+    if (auto saved = store.save(*record); !saved)
+        return fail(saved.error());
+    auto tcp = vm::tcp_ports(spec->network);
+    bool halted = spec->debugger && spec->debugger->wait;
+    return start_detached(store, *record, *spec, backend, launcher,
+                          {.ready_port = tcp.empty() || halted ? std::nullopt : std::optional(tcp.front()),
+                           .ready_timeout = ready_timeout,
+                           .keep_on_failure = true});
 }
 
 int monitor(const instance::Store& store, const volume::Store& volumes, const std::string& name, vm::Backend& backend,

@@ -54,6 +54,7 @@ struct DetachedStart {
     std::optional<settings::PortMapping> ready_port; // wait until the guest accepts on it
     std::chrono::milliseconds ready_timeout{120'000};
     std::chrono::milliseconds start_timeout{60'000}; // for the monitor's report
+    bool keep_on_failure = false; // an instance started again keeps its folder whatever happens
 };
 
 // Starts the monitor for a record `store` already holds and returns once the VM runs and,
@@ -62,6 +63,14 @@ struct DetachedStart {
 // running; the folder stays only when its logs explain what happened.
 Result<instance::Record> start_detached(const instance::Store& store, instance::Record record, const vm::VmSpec& spec,
                                         vm::Backend& backend, MonitorLauncher& launcher, const DetachedStart& start);
+
+// uk instance start: a detached instance that has ended (exited, stopped, crashed or
+// failed) started again as it was recorded (vm.json: image, memory, ports, volumes, gdb
+// stub), under the same name. The previous console log is kept as console.previous.log.
+// What the host lacks now (a port taken, the image gone) is refused before anything
+// changes, and the instance is kept whatever happens.
+Result<instance::Record> start_again(const instance::Store& store, const std::string& name, vm::Backend& backend,
+                                     MonitorLauncher& launcher, std::chrono::milliseconds ready_timeout);
 
 // The monitor's life: takes the instance's volumes, starts its VM, writes its report to `report_fd` once the
 // VM runs (or why it could not), then watches it to its end. Returns the monitor

@@ -18,7 +18,7 @@ const std::vector<Command>& all_commands()
         {"build", "Make a bootable image from an x86-64 Linux program", declare_build},
         {"run", "Boot a program or image in a VM (attached, or -d in the background)", declare_run,
          "Also show the kernel's messages and everything on the console"},
-        {"instance", "Manage VMs started by uk run: list, logs, stop, rm, inspect", declare_instance},
+        {"instance", "Manage VMs started by uk run: list, logs, stop, start, restart, rm, inspect", declare_instance},
         {"ps", "List instances (uk instance list)", declare_ps},
         {"image", "Images for clouds, hypervisors and registries, and the image store: create, pull, push, list, inspect, rm", declare_image},
         {"volume", "Volumes, data that outlives a VM (uk run -v NAME:/path): create, list, inspect, rm, resize",

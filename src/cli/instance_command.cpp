@@ -1,4 +1,4 @@
-// uk instance list|logs|stop|rm|inspect, and uk ps (= uk instance list): the instances
+// uk instance list|logs|stop|start|restart|rm|inspect, and uk ps (= uk instance list): the instances
 // `uk run` started, read from the state folder. Their state is derived each time
 // (instance/record.hpp), so a killed QEMU or a rebooted machine never shows as running.
 #include "app/detached.hpp"
@@ -78,6 +78,8 @@ Result<int> list(const ListOptions& options, const Context& context)
         std::string ports, mounts;
         for (const auto& p : r.ports)
             ports += (ports.empty() ? "" : ",") + p;
+        if (r.gdb_port)
+            ports += (ports.empty() ? "" : ",") + fmt::format("127.0.0.1:{}->gdb", *r.gdb_port);
         for (const auto& m : r.mounts)
             mounts += (mounts.empty() ? "" : ",") + m.to_string();
         rows.push_back({r.name, instance::describe(instance::status_of(r, store->files(r.name))),
@@ -151,6 +153,54 @@ Result<int> stop(const StopOptions& options, const Context& context)
     return exit_success;
 }
 
+struct StartOptions {
+    std::string name;
+    std::string ready_timeout = "120s";
+    std::string timeout = "10s"; // restart: how long the stop may take
+    bool json = false;
+};
+
+// uk instance start, and the second half of uk instance restart.
+Result<int> start(const StartOptions& options, const Context& context)
+{
+    auto ready_timeout = flag_value("--ready-timeout", settings::parse_duration(options.ready_timeout));
+    if (!ready_timeout)
+        return fail(ready_timeout.error());
+    auto host = qemu_host(context);
+    if (!host)
+        return fail(host.error());
+    instance::Store store(host->paths.instances);
+    app::ProcessMonitorLauncher monitors(std::filesystem::read_symlink("/proc/self/exe"));
+    auto started = app::start_again(store, options.name, host->backend, monitors, *ready_timeout);
+    if (!started)
+        return fail(started.error());
+    auto files = store.files(started->name);
+    if (options.json)
+        log::result(json_text(instance::to_json(*started, instance::status_of(*started, files), files)));
+    else
+        log::result(started->name);
+    return exit_success;
+}
+
+Result<int> restart(const StartOptions& options, const Context& context)
+{
+    auto timeout = flag_value("--timeout", settings::parse_duration(options.timeout));
+    if (!timeout)
+        return fail(timeout.error());
+    auto found = find_instance(context, options.name);
+    if (!found)
+        return fail(found.error());
+    if (instance::status_of(found->record, found->files).state == instance::State::running) {
+        auto paths = state::resolve_paths(context.environment);
+        if (!paths)
+            return fail(paths.error());
+        auto backend = running_vms_backend(context, *paths);
+        if (auto stopped = app::stop(found->store, found->record, backend, *timeout); !stopped)
+            return fail(stopped.error());
+    }
+    return start(options, context);
+}
+
 struct RemoveOptions {
     std::vector<std::string> names;
     bool force = false;
@@ -205,6 +255,20 @@ Action declare_instance(CLI::App& command, const Context& context)
         ->type_name("DURATION");
 
     auto remove_options = std::make_shared<RemoveOptions>();
+    auto start_options = std::make_shared<StartOptions>();
+    auto* start_command = command.add_subcommand(
+        "start", "Start an instance that ended again, as it was: image, memory, ports, volumes, name");
+    auto* restart_command = command.add_subcommand("restart", "Stop an instance (if it runs), then start it again");
+    for (auto* c : {start_command, restart_command}) {
+        c->add_option("INSTANCE", start_options->name, "The instance")->type_name("")->required();
+        c->add_option("--ready-timeout", start_options->ready_timeout,
+                      "How long to wait for its first published port, e.g. 30s (default 120s)")
+            ->type_name("DURATION");
+        c->add_flag("--json", start_options->json, "Print the instance as JSON (docs/json.md)");
+    }
+    restart_command->add_option("-t,--timeout", start_options->timeout, "How long the stop may take before the VM is killed (default 10s)")
+        ->type_name("DURATION");
+
     auto* remove_command = command.add_subcommand("rm", "Remove stopped instances and their logs");
     remove_command->add_option("INSTANCE", remove_options->names, "The instances")->type_name("")->required();
     remove_command->add_flag("-f,--force", remove_options->force, "Kill running ones first");
@@ -230,6 +294,10 @@ Action declare_instance(CLI::App& command, const Context& context)
             return show_logs(*logs_options, context);
         if (stop_command->parsed())
             return stop(*stop_options, context);
+        if (start_command->parsed())
+            return start(*start_options, context);
+        if (restart_command->parsed())
+            return restart(*start_options, context);
         if (remove_command->parsed())
             return remove(*remove_options, context);
         if (inspect_command->parsed())
@@ -242,7 +310,7 @@ Action declare_instance(CLI::App& command, const Context& context)
             return app::monitor(instance::Store(host->paths.instances), volume::Store(host->paths.volumes),
                                 *monitor_name, host->backend, STDOUT_FILENO, stops);
         }
-        return fail(ErrorKind::usage, "{} needs a subcommand: list, logs, stop, rm or inspect", command.get_name());
+        return fail(ErrorKind::usage, "{} needs a subcommand: list, logs, stop, start, restart, rm or inspect", command.get_name());
     };
 }
 

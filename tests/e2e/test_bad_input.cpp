@@ -240,3 +240,19 @@ TEST_CASE("bad OCI images and references: one line each, no image, nothing left 
     CHECK(uk.images().empty());
     CHECK(uk::test::names_in(uk.home() / "cache/oci/tmp").empty());
 }
+
+TEST_CASE("debugging and restarting mistakes: one line each", "[e2e]")
+{
+    UkCli uk;
+    uk::test::ListeningPort taken;
+    auto port = std::to_string(taken.port());
+    check_one_error_line(uk.run({"run", UK_TEST_PROBE, "--gdb=" + port}), 69,
+                         "port 127.0.0.1:" + port +
+                             " for the gdb stub is in use on this machine, or cannot be opened: give another with "
+                             "--gdb=PORT");
+    auto missing = uk.run({"instance", "start", "nosuch"});
+    CHECK(missing.status == 66);
+    CHECK(missing.error_lines().size() == 1);
+    CHECK(uk.instances().empty());
+    CHECK(uk.running_qemus().empty());
+}

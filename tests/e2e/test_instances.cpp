@@ -255,3 +255,40 @@ TEST_CASE("uk build --json and --list --json carry the documented fields", "[e2e
     CHECK(found_library);
     CHECK(listing["total_bytes"].get<std::uint64_t>() == total);
 }
+
+TEST_CASE("uk instance start brings a stopped instance back on its port, and restart is stop then start", "[e2e]")
+{
+    UkCli uk;
+    auto port = uk::test::free_tcp_port();
+    auto started = uk.run({"run", "-d", "--name", "web", UK_TEST_GO_SERVER, "-p", std::to_string(port) + ":8080"});
+    INFO(started.err);
+    REQUIRE(started.status == 0);
+    REQUIRE(uk.run({"instance", "stop", "web"}).status == 0);
+    CHECK_FALSE(uk::test::http_get("127.0.0.1", port, "/"));
+
+    auto again = uk.run({"instance", "start", "web"});
+    INFO(again.err);
+    REQUIRE(again.status == 0);
+    CHECK(again.out == "web\n");
+    // It returned once the port answered, as uk run -d does.
+    auto answer = uk::test::http_get("127.0.0.1", port, "/", std::chrono::seconds(10));
+    REQUIRE(answer);
+    CHECK(answer->body == "hello from uk\n");
+    CHECK(uk.run({"ps"}).out.find("running") != std::string::npos);
+    CHECK(std::filesystem::exists(uk.home() / "instances/web/console.previous.log"));
+
+    auto refused = uk.run({"instance", "start", "web"});
+    CHECK(refused.status == 69);
+    REQUIRE(refused.error_lines().size() == 1);
+    CHECK(refused.error_lines()[0] ==
+          "uk: error: instance web is running already: stop it first (uk instance stop web), or uk instance restart web");
+
+    auto restarted = uk.run({"instance", "restart", "web", "--json"});
+    INFO(restarted.err);
+    REQUIRE(restarted.status == 0);
+    CHECK(restarted.out.find("\"status\": \"running\"") != std::string::npos);
+    CHECK(uk::test::http_get("127.0.0.1", port, "/", std::chrono::seconds(10)));
+    CHECK(uk.run({"instance", "stop", "web"}).status == 0);
+    CHECK(uk.running_qemus().empty());
+    CHECK(uk.instances() == std::vector<std::string>{"web"}); // kept, as stopped instances are
+}
