@@ -10,6 +10,7 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 
+#include <charconv>
 #include <memory>
 #include <unistd.h>
 
@@ -34,7 +35,7 @@ struct RunOptions {
     std::string accel;
     bool dry_run = false;
     bool tls_verify = true;
-    std::uint16_t gdb_port = 1234;
+    std::string gdb; // "true" for a bare --gdb, else the PORT of --gdb=PORT
     bool gdb_wait = false;
     ImageOptions image;
     // Which options were given (an empty value can be given too).
@@ -157,8 +158,17 @@ Result<app::RunRequest> run_request(const RunOptions& options, const Context& co
     request.ready_timeout = *timeout;
     request.dry_run = options.dry_run;
     request.tls_verify = options.tls_verify;
-    if (options.has("--gdb"))
-        request.flags.gdb_port = options.gdb_port;
+    if (options.has("--gdb")) {
+        if (options.gdb == "true") {
+            request.flags.gdb_port = 1234;
+        } else {
+            unsigned port = 0;
+            auto [end, ec] = std::from_chars(options.gdb.data(), options.gdb.data() + options.gdb.size(), port);
+            if (ec != std::errc() || end != options.gdb.data() + options.gdb.size() || port < 1 || port > 65535)
+                return fail(ErrorKind::usage, "--gdb={}: expected a port from 1 to 65535", options.gdb);
+            request.flags.gdb_port = static_cast<std::uint16_t>(port);
+        }
+    }
     request.flags.gdb_wait = options.gdb_wait;
     if (options.json && !options.detach)
         return fail(ErrorKind::usage, "--json goes with -d: an attached run prints the program's output");
@@ -208,9 +218,10 @@ Action declare_run(CLI::App& command, const Context& context)
                                        "boot; else TCG), kvm or tcg (default auto)")
                            ->type_name("auto|kvm|tcg");
     command.add_flag("--dry-run", options->dry_run, "Print the QEMU command line and exit");
-    given["--gdb"] = command.add_flag("--gdb{1234}", options->gdb_port,
-                                      "Open QEMU's gdb stub on 127.0.0.1:PORT (--gdb=PORT; default 1234) and print how "
-                                      "to attach (docs/debugging.md)");
+    given["--gdb"] = command.add_flag("--gdb", options->gdb,
+                                      "Open QEMU's gdb stub on 127.0.0.1:PORT (default 1234) and print how to attach "
+                                      "(docs/debugging.md)")
+                         ->type_name("[=PORT]");
     command.add_flag("--gdb-wait", options->gdb_wait,
                      "With --gdb: start the VM halted, until gdb continues it");
     command.add_option("--tls-verify", options->tls_verify,

@@ -250,6 +250,7 @@ TEST_CASE("debugging and restarting mistakes: one line each", "[e2e]")
                          "port 127.0.0.1:" + port +
                              " for the gdb stub is in use on this machine, or cannot be opened: give another with "
                              "--gdb=PORT");
+    check_one_error_line(uk.run({"run", UK_TEST_PROBE, "--gdb=gdb"}), 2, "--gdb=gdb: expected a port from 1 to 65535");
     auto missing = uk.run({"instance", "start", "nosuch"});
     CHECK(missing.status == 66);
     CHECK(missing.error_lines().size() == 1);
