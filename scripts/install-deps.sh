@@ -20,8 +20,8 @@ packages=(
     python3
     # tests of OCI images: umoci makes them, skopeo copies them, a local registry serves them
     umoci skopeo docker-registry
-    # tests of uk run --gdb: Debian's gdb on QEMU's stub
-    gdb
+    # tests of uk run --gdb and --strace: Debian's gdb on QEMU's stub, the strace uk packs
+    gdb strace
     # tests of what a shell user gets: the man page, bash and zsh completion
     man-db bash-completion zsh
     # bench/: the load generator and the plots

@@ -76,6 +76,14 @@ Result<image::BuildRequest> complete_request(image::BuildRequest request, const 
         request.writable_root_mib = settings.writable_root_size->mib;
     request.strip = settings.strip;
     request.compression = settings.compression;
+    if (settings.strace) {
+        auto strace = find_in_path("strace");
+        if (!strace)
+            return fail(ErrorKind::unavailable,
+                        "--strace packs this machine's strace, which is not installed: apt-get install strace");
+        request.strace = *strace;
+        request.strace_options = *settings.strace;
+    }
     request.cancelled = [] { return stop_requested(); };
     if (kernel.bytes)
         request.kernel = std::as_bytes(std::span(kernel.bytes->data(), kernel.bytes->size()));

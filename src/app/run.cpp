@@ -80,7 +80,7 @@ Result<std::filesystem::path> direct_boot_image(const RunRequest& request, const
     }
     if (request.flags_shape_image)
         return fail(ErrorKind::usage,
-                    "-a, -e, --image-name, --compression, --sysroot and --strip shape an image as uk builds it; {} is "
+                    "-a, -e, --image-name, --compression, --sysroot, --strip and --strace shape an image as uk builds it; {} is "
                     "already an image: rebuild it with uk build to change them",
                     target);
     return image;
@@ -130,7 +130,7 @@ Result<std::filesystem::path> image_from_reference(const RunRequest& request, co
     if (*disk) {
         if (request.flags_shape_image)
             return fail(ErrorKind::usage,
-                        "-a, -e, --compression, --sysroot and --strip shape an image as uk builds it; {} is a uk "
+                        "-a, -e, --compression, --sysroot, --strip and --strace shape an image as uk builds it; {} is a uk "
                         "image already: rebuild it with uk build to change them",
                         request.target);
         return **disk;

@@ -31,6 +31,10 @@ void ImageOptions::declare(CLI::App& command, NameFlag name_flag)
     strip_option_ = command.add_flag("--strip", strip, "Strip debug information and symbols from ELF files as they are packed");
     kernel_option_ = command.add_option("--kernel", kernel, "Boot this kernel (bzImage or ELF) instead of uk's own")
                          ->type_name("FILE");
+    strace_option_ = command.add_flag("--strace", strace,
+                                      "Run the program under this machine's strace, its output on the console; "
+                                      "--strace=-f,-e,trace=file passes options (docs/debugging.md)")
+                         ->type_name("[=OPTS]");
 }
 
 std::optional<std::filesystem::path> ImageOptions::config() const
@@ -43,7 +47,7 @@ std::optional<std::filesystem::path> ImageOptions::config() const
 bool ImageOptions::shapes_image() const
 {
     for (const auto* option : {name_option_, args_option_, env_option_, compression_option_, sysroot_option_,
-                               strip_option_})
+                               strip_option_, strace_option_})
         if (option && option->count() > 0)
             return true;
     return false;
@@ -86,6 +90,29 @@ Result<config::Overrides> ImageOptions::overrides(const state::Environment& envi
         out.strip = strip;
     if (kernel_option_->count())
         out.kernel = kernel;
+    if (strace_option_->count()) {
+        out.strace.emplace();
+        if (strace != "true") {
+            // Words are comma-separated, but a value keeps its own commas: in
+            // "-e,trace=openat,close" only "-e" is an option, so "trace=openat,close" stays
+            // one word. A piece starts a new word when it is an option or follows one.
+            std::size_t start = 0;
+            while (start <= strace.size()) {
+                auto comma = strace.find(',', start);
+                auto piece = strace.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+                auto& words = *out.strace;
+                if (!piece.empty()) {
+                    if (words.empty() || piece.starts_with("-") || words.back().starts_with("-"))
+                        words.push_back(piece);
+                    else
+                        words.back() += "," + piece;
+                }
+                if (comma == std::string::npos)
+                    break;
+                start = comma + 1;
+            }
+        }
+    }
     return out;
 }
 

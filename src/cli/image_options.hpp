@@ -24,6 +24,7 @@ struct ImageOptions {
     std::string sysroot;
     bool strip = false;
     std::string kernel;
+    std::string strace; // "true" for a bare --strace, else its options, comma-separated
 
     // `uk run` names the image --image-name: its --name is the instance's.
     enum class NameFlag { name, image_name };
@@ -48,6 +49,7 @@ private:
     CLI::Option* sysroot_option_ = nullptr;
     CLI::Option* strip_option_ = nullptr;
     CLI::Option* kernel_option_ = nullptr;
+    CLI::Option* strace_option_ = nullptr;
 };
 
 } // namespace uk::cli

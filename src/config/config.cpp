@@ -453,6 +453,16 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
          })},
         {"Sysroot", bind(config.sysroot, non_empty_text)},
         {"Strip", bind(config.strip, flag)},
+        // true, or strace's options as an array: ["-f", "-e", "trace=file"].
+        {"Strace", bind(config.strace, [&](const JsonNode& n) -> Result<std::optional<std::vector<std::string>>> {
+             if (n.is_bool())
+                 return n.as_bool() ? std::optional(std::vector<std::string>{}) : std::nullopt;
+             auto options = reader.each(n, "true, false or an array of strace's options",
+                                        [&](const JsonNode& item) { return reader.text(item); });
+             if (!options)
+                 return fail(options.error());
+             return std::optional(*options);
+         })},
     };
     if (auto read = reader.object(document->root(), handlers, ops_only_fields, descriptive_fields); !read)
         return fail(read.error());

@@ -66,6 +66,7 @@ struct Config {
     std::optional<settings::Compression> compression;
     std::optional<std::string> sysroot;
     std::optional<bool> strip;
+    std::optional<std::vector<std::string>> strace; // uk run --strace: its options
 
     // ops fields uk reads but has no use for, one line each, for the CLI to print.
     std::vector<std::string> warnings;

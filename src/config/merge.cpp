@@ -67,6 +67,7 @@ Settings merge(const std::optional<Config>& file, const Overrides& flags)
         if (c.sysroot)
             settings.sysroot = from_file(c, *c.sysroot);
         take(settings.strip, c.strip);
+        settings.strace = c.strace;
         if (c.kernel)
             settings.kernel = from_file(c, *c.kernel);
         take(settings.memory, c.run.memory);
@@ -101,6 +102,8 @@ Settings merge(const std::optional<Config>& file, const Overrides& flags)
     take(settings.compression, flags.compression);
     take(settings.sysroot, flags.sysroot);
     take(settings.strip, flags.strip);
+    if (flags.strace)
+        settings.strace = flags.strace;
     if (flags.kernel)
         settings.kernel = flags.kernel;
     take(settings.memory, flags.memory);

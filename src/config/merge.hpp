@@ -21,6 +21,7 @@ struct Overrides {
     std::optional<settings::Compression> compression;
     std::optional<std::string> sysroot;
     std::optional<bool> strip;
+    std::optional<std::vector<std::string>> strace; // --strace[=OPTS]
     std::optional<std::string> kernel;
     std::optional<settings::MemorySize> memory;
     std::optional<settings::CpuCount> cpus;
@@ -56,6 +57,7 @@ struct Settings {
     settings::Compression compression = settings::Compression::automatic;
     std::string sysroot = "/";
     bool strip = false;
+    std::optional<std::vector<std::string>> strace; // run the program under strace, with these options
     std::optional<std::string> kernel;
     settings::MemorySize memory{128};
     settings::CpuCount cpus{1};

@@ -102,6 +102,48 @@ std::string default_image_name(const std::filesystem::path& program)
 
 namespace {
 
+// uk run --strace: strace with its own loader and libraries in /.uk, started by that
+// loader, tracing the program; strace exits with the program's status.
+Status wrap_in_strace(FileTree& tree, const BuildRequest& request, Manifest& manifest)
+{
+    constexpr const char* strace_guest = "/.uk/strace";
+    constexpr const char* library_dir = "/.uk/lib";
+    auto strace = elf::inspect_program(request.strace);
+    if (!strace)
+        return fail(strace.error());
+    if (auto added = pack_file(tree, request.strace, strace_guest, 0755, "strace", {}); !added)
+        return added;
+    std::vector<std::string> argv;
+    if (strace->linking == elf::Linking::dynamic) {
+        auto closure = elf::resolve_closure(request.strace, {.sysroot = "/", .program_guest_path = strace_guest});
+        if (!closure)
+            return fail(closure.error());
+        if (!closure->interpreter)
+            return fail(ErrorKind::invalid_input, "{} names no loader", request.strace.string());
+        auto loader = std::string(library_dir) + "/" + std::filesystem::path(closure->interpreter->guest).filename().string();
+        if (auto added = pack_file(tree, closure->interpreter->host, loader, 0755, "strace's loader", {}); !added)
+            return added;
+        for (const auto& library : closure->libraries) {
+            auto guest = std::string(library_dir) + "/" + std::filesystem::path(library.guest).filename().string();
+            if (tree.contains(guest))
+                continue;
+            if (auto added = pack_file(tree, library.host, guest, mode_of(library.host, 0755), "needed by strace", {});
+                !added)
+                return added;
+        }
+        argv = {loader, "--library-path", library_dir, strace_guest};
+    } else {
+        argv = {strace_guest};
+    }
+    argv.insert(argv.end(), request.strace_options.begin(), request.strace_options.end());
+    argv.push_back("--");
+    argv.push_back(manifest.program);
+    argv.insert(argv.end(), manifest.argv.begin() + (manifest.argv.empty() ? 0 : 1), manifest.argv.end());
+    manifest.program = argv.front();
+    manifest.argv = std::move(argv);
+    return {};
+}
+
 // A folder uk needs: made unless the tree has it already, perhaps through a symlink
 // (/sbin -> usr/sbin in a merged-/usr image). Returns where it really is.
 Result<std::string> ensure_folder(FileTree& tree, const std::string& folder, std::uint16_t mode)
@@ -221,6 +263,9 @@ Result<ImagePlan> plan_image(const BuildRequest& request)
     }
     if (auto packed = pack_contents(tree, request.contents, {.strip = request.strip}); !packed)
         return fail(packed.error());
+    if (!request.strace.empty())
+        if (auto wrapped = wrap_in_strace(tree, request, manifest); !wrapped)
+            return fail(wrapped.error());
     std::error_code ec;
     if (!request.root && !tree.contains("/etc/ssl/certs/ca-certificates.crt") &&
         std::filesystem::is_regular_file(request.ca_bundle, ec)) {

@@ -55,6 +55,11 @@ struct BuildRequest {
     std::optional<std::uint64_t> writable_root_mib;       // cap on what the program may write
     bool strip = false;                                   // strip ELF files as they are packed
     Compression compression = Compression::automatic;
+    // Run the program under this strace, a host ELF packed with its own loader and
+    // libraries under /.uk (so that they never clash with the root's), with these options
+    // before the program. Empty: no strace.
+    std::filesystem::path strace;
+    std::vector<std::string> strace_options;
     std::filesystem::path output;
     Readers readers = Readers::owner;                     // of the image file (files.hpp)
     std::span<const std::byte> kernel;                    // bzImage for the boot partition

@@ -72,3 +72,21 @@ TEST_CASE("a guest started with --gdb-wait stays halted until gdb lets it go", "
     CHECK(uk.run({"instance", "stop", "held"}).status == 0);
     CHECK(uk.running_qemus().empty());
 }
+
+TEST_CASE("uk run with strace shows the program opening a packed file, and its exit status still comes back", "[e2e]")
+{
+    UkCli uk;
+    auto traced = uk.run({"run", UK_TEST_NEEDS_LIB, "--strace=-e,trace=openat,exit_group", "-a", "strace"});
+    INFO(traced.err);
+    CHECK(traced.status == 42);
+    CHECK(traced.out.find("libuktest: hello, strace\n") != std::string::npos);
+    // The program's library, packed from $ORIGIN/lib, opened through strace's eyes.
+    CHECK(traced.out.find("libuktest.so.1\", O_RDONLY|O_CLOEXEC) = 3") != std::string::npos);
+    CHECK(traced.out.find("+++ exited with 42 +++") != std::string::npos);
+    // strace's own libraries sit apart from the program's.
+    auto inspected = uk.run({"image", "inspect", "needs-lib", "--json"});
+    REQUIRE(inspected.status == 0);
+    auto info = nlohmann::json::parse(inspected.out);
+    CHECK(info["program"].get<std::string>().starts_with("/.uk/lib/ld-linux"));
+    CHECK(uk.running_qemus().empty());
+}
