@@ -92,26 +92,8 @@ Result<config::Overrides> ImageOptions::overrides(const state::Environment& envi
         out.kernel = kernel;
     if (strace_option_->count()) {
         out.strace.emplace();
-        if (strace != "true") {
-            // Words are comma-separated, but a value keeps its own commas: in
-            // "-e,trace=openat,close" only "-e" is an option, so "trace=openat,close" stays
-            // one word. A piece starts a new word when it is an option or follows one.
-            std::size_t start = 0;
-            while (start <= strace.size()) {
-                auto comma = strace.find(',', start);
-                auto piece = strace.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-                auto& words = *out.strace;
-                if (!piece.empty()) {
-                    if (words.empty() || piece.starts_with("-") || words.back().starts_with("-"))
-                        words.push_back(piece);
-                    else
-                        words.back() += "," + piece;
-                }
-                if (comma == std::string::npos)
-                    break;
-                start = comma + 1;
-            }
-        }
+        if (strace != "true")
+            *out.strace = settings::split_strace_options(strace);
     }
     return out;
 }

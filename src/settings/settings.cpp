@@ -235,4 +235,26 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text)
     return std::chrono::milliseconds(static_cast<long long>(value * scale));
 }
 
+std::vector<std::string> split_strace_options(std::string_view text)
+{
+    // A piece starts a new word when it is an option or follows one; else it is more of
+    // the value before it.
+    std::vector<std::string> words;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto comma = text.find(',', start);
+        auto piece = std::string(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+        if (!piece.empty()) {
+            if (words.empty() || piece.starts_with("-") || words.back().starts_with("-"))
+                words.push_back(piece);
+            else
+                words.back() += "," + piece;
+        }
+        if (comma == std::string_view::npos)
+            break;
+        start = comma + 1;
+    }
+    return words;
+}
+
 } // namespace uk::settings

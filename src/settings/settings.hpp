@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace uk::settings {
 
@@ -75,5 +76,9 @@ Result<BootMode> parse_boot_mode(std::string_view text);
 
 // "10s", "500ms", "2m", "1h", "1.5s", or a bare number of seconds.
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+// --strace=OPTS: strace's words, comma-separated; a value keeps its own commas (in
+// "-e,trace=openat,close" only "-e" is an option, so "trace=openat,close" is one word).
+std::vector<std::string> split_strace_options(std::string_view text);
 
 } // namespace uk::settings

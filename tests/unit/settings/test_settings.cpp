@@ -142,3 +142,13 @@ TEST_CASE("settings: a bad -v value says what is wrong in one line", "[unit][set
     CHECK(parse_mount_spec("data").error().kind == uk::ErrorKind::usage);
     CHECK(parse_mount_spec("data:/device")); // only /dev itself and below
 }
+
+TEST_CASE("settings: --strace's options split at commas, and a value keeps its own", "[unit][settings]")
+{
+    using uk::settings::split_strace_options;
+    CHECK(split_strace_options("-f,-e,trace=file") == std::vector<std::string>{"-f", "-e", "trace=file"});
+    CHECK(split_strace_options("-e,trace=openat,close,-s,200") ==
+          std::vector<std::string>{"-e", "trace=openat,close", "-s", "200"});
+    CHECK(split_strace_options("-f") == std::vector<std::string>{"-f"});
+    CHECK(split_strace_options("").empty());
+}
