@@ -1,4 +1,5 @@
 // uk run PROGRAM|IMAGE: its options, and how its results look. What it does is app::run.
+#include "app/missing_files.hpp"
 #include "app/run.hpp"
 #include "cli/backend.hpp"
 #include "cli/command.hpp"
@@ -12,6 +13,7 @@
 
 #include <charconv>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 namespace uk::cli {
@@ -35,6 +37,7 @@ struct RunOptions {
     std::string accel;
     bool dry_run = false;
     bool tls_verify = true;
+    bool missing_files = false;
     std::string gdb; // "true" for a bare --gdb, else the PORT of --gdb=PORT
     bool gdb_wait = false;
     ImageOptions image;
@@ -49,9 +52,30 @@ struct RunOptions {
 
 class TerminalView final : public app::RunPresenter {
 public:
-    explicit TerminalView(bool json) : json_(json) {}
+    TerminalView(bool json, bool missing_files) : json_(json), watch_files_(missing_files) {}
     void show_whole_console(bool whole) override { filter_ = ConsoleFilter(whole); }
-    void console_line(std::string_view line) override { print_console_line(filter_, line); }
+    void console_line(std::string_view line) override
+    {
+        if (watch_files_)
+            missing_.see(line);
+        print_console_line(filter_, line);
+    }
+    // --missing-files: on stderr, so that stdout stays the program's.
+    void report_missing_files() const
+    {
+        if (missing_.paths().empty()) {
+            log::notice("the program found every file it looked for");
+            return;
+        }
+        log::notice(fmt::format("the program looked for {} file{} the image does not have:", missing_.paths().size(),
+                                missing_.paths().size() == 1 ? "" : "s"));
+        std::string files;
+        for (const auto& path : missing_.paths()) {
+            log::notice("  " + path);
+            files += (files.empty() ? "" : ", ") + nlohmann::json(path).dump();
+        }
+        log::notice(fmt::format("for the config file, where the host has them: \"Files\": [{}]", files));
+    }
     void stopping(bool forced) override
     {
         log::notice(forced ? "stopping the VM now"
@@ -81,6 +105,8 @@ public:
 private:
     ConsoleFilter filter_{false};
     bool json_;
+    bool watch_files_;
+    app::MissingFiles missing_;
 };
 
 // The flags, typed; a mistake in any of them is found before anything happens.
@@ -125,6 +151,14 @@ Result<app::RunRequest> run_request(const RunOptions& options, const Context& co
         flags->verbose = false;
     request.flags = *flags;
     request.flags_shape_image = options.image.shapes_image();
+    if (options.missing_files) {
+        if (options.detach)
+            return fail(ErrorKind::usage, "--missing-files goes with an attached run: the report comes when the program "
+                                          "ends");
+        if (!request.flags.strace)
+            request.flags.strace = app::missing_files_strace_options();
+        request.flags_shape_image = true;
+    }
     auto boot = flag_value("--boot", settings::parse_boot_mode(options.boot));
     if (!boot)
         return fail(boot.error());
@@ -184,13 +218,17 @@ Result<int> run(const RunOptions& options, const Context& context)
     if (!host)
         return fail(host.error());
     app::ProcessMonitorLauncher monitors(std::filesystem::read_symlink("/proc/self/exe"));
-    TerminalView view(options.json);
+    TerminalView view(options.json, options.missing_files);
     StopSignals stops;
     LayerProgress progress;
     request->pull_progress = &progress;
-    return app::run(*request,
-                    {.paths = host->paths, .working_dir = std::filesystem::current_path(), .environment = context.environment},
-                    host->backend, monitors, view, stops);
+    auto status = app::run(*request,
+                           {.paths = host->paths, .working_dir = std::filesystem::current_path(),
+                            .environment = context.environment},
+                           host->backend, monitors, view, stops);
+    if (options.missing_files && !options.dry_run)
+        view.report_missing_files();
+    return status;
 }
 
 } // namespace
@@ -222,6 +260,9 @@ Action declare_run(CLI::App& command, const Context& context)
                                       "Open QEMU's gdb stub on 127.0.0.1:PORT (default 1234) and print how to attach "
                                       "(docs/debugging.md)")
                          ->type_name("[=PORT]");
+    command.add_flag("--missing-files", options->missing_files,
+                     "Trace the program's file calls (with --strace's options, or -f -e trace=%file) and list the "
+                     "files it looked for that the image lacks");
     command.add_flag("--gdb-wait", options->gdb_wait,
                      "With --gdb: start the VM halted, until gdb continues it");
     command.add_option("--tls-verify", options->tls_verify,

@@ -251,6 +251,8 @@ TEST_CASE("debugging and restarting mistakes: one line each", "[e2e]")
                              " for the gdb stub is in use on this machine, or cannot be opened: give another with "
                              "--gdb=PORT");
     check_one_error_line(uk.run({"run", UK_TEST_PROBE, "--gdb=gdb"}), 2, "--gdb=gdb: expected a port from 1 to 65535");
+    check_one_error_line(uk.run({"run", UK_TEST_PROBE, "-d", "--missing-files"}), 2,
+                         "--missing-files goes with an attached run: the report comes when the program ends");
     auto missing = uk.run({"instance", "start", "nosuch"});
     CHECK(missing.status == 66);
     CHECK(missing.error_lines().size() == 1);

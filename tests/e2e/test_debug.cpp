@@ -90,3 +90,16 @@ TEST_CASE("uk run with strace shows the program opening a packed file, and its e
     CHECK(info["program"].get<std::string>().starts_with("/.uk/lib/ld-linux"));
     CHECK(uk.running_qemus().empty());
 }
+
+TEST_CASE("uk run with missing-files lists what the program looked for and the image lacks", "[e2e]")
+{
+    UkCli uk;
+    auto run = uk.run({"run", UK_TEST_PROBE, "--missing-files", "-a", "files", "-a", "read=/etc/app/config.toml", "-a",
+                       "read=/etc/hosts"});
+    INFO(run.err);
+    CHECK(run.out.find("probe: cannot read /etc/app/config.toml") != std::string::npos);
+    CHECK(run.err.find("uk: the program looked for 1 file the image does not have:\nuk:   /etc/app/config.toml\n") !=
+          std::string::npos);
+    CHECK(run.err.find("\"Files\": [\"/etc/app/config.toml\"]") != std::string::npos);
+    CHECK(uk.running_qemus().empty());
+}
