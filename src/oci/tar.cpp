@@ -31,7 +31,9 @@ std::optional<std::filesystem::path> inside(const std::string& name)
     return path;
 }
 
-Status copy_data(archive* in, int fd, const std::string& what)
+} // namespace
+
+Status copy_entry_data(archive* in, int fd, const std::string& what)
 {
     const void* block = nullptr;
     size_t size = 0;
@@ -49,10 +51,8 @@ Status copy_data(archive* in, int fd, const std::string& what)
     }
 }
 
-} // namespace
-
-Status extract_tar(const std::filesystem::path& archive_file, const std::filesystem::path& into, const std::string& what,
-                   const std::function<bool()>& cancelled)
+Status for_each_tar_entry(const std::filesystem::path& archive_file, const std::string& what,
+                          const std::function<bool()>& cancelled, const TarVisitor& visit)
 {
     std::unique_ptr<archive, ReadCloser> in(archive_read_new());
     archive_read_support_filter_all(in.get());
@@ -69,11 +69,23 @@ Status extract_tar(const std::filesystem::path& archive_file, const std::filesys
             return {};
         if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
             return fail(ErrorKind::invalid_input, "{} is not a tar archive: {}", what, archive_error_string(in.get()));
+        auto more = visit(in.get(), entry);
+        if (!more)
+            return fail(more.error());
+        if (!*more)
+            return {};
+    }
+}
+
+Status extract_tar(const std::filesystem::path& archive_file, const std::filesystem::path& into, const std::string& what,
+                   const std::function<bool()>& cancelled)
+{
+    return for_each_tar_entry(archive_file, what, cancelled, [&](archive* in, archive_entry* entry) -> Result<bool> {
         std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
         auto relative = inside(name);
         if (!relative) {
             if (std::filesystem::path(name).lexically_normal().relative_path().empty())
-                continue; // "./" itself
+                return true; // "./" itself
             return fail(ErrorKind::invalid_input, "{} holds {}, outside the archive's own folder", what, name);
         }
         auto target = into / *relative;
@@ -94,8 +106,8 @@ Status extract_tar(const std::filesystem::path& archive_file, const std::filesys
             UniqueFd fd(::open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
             if (!fd)
                 return fail(ErrorKind::io, "cannot write {}: {}", target.string(), std::strerror(errno));
-            if (auto copied = copy_data(in.get(), fd.get(), what); !copied)
-                return copied;
+            if (auto copied = copy_entry_data(in, fd.get(), what); !copied)
+                return fail(copied.error());
             break;
         }
         case AE_IFLNK: {
@@ -112,19 +124,14 @@ Status extract_tar(const std::filesystem::path& archive_file, const std::filesys
         }
         if (ec)
             return fail(ErrorKind::io, "cannot unpack {} from {}: {}", name, what, ec.message());
-    }
+        return true;
+    });
 }
 
 Result<std::optional<std::string>> extract_single_file(const std::filesystem::path& layer, const std::string& folder,
                                                        const std::filesystem::path& into, const std::string& what,
                                                        const std::function<bool()>& cancelled)
 {
-    std::unique_ptr<archive, ReadCloser> in(archive_read_new());
-    archive_read_support_filter_all(in.get());
-    archive_read_support_format_tar(in.get());
-    archive_read_support_format_gnutar(in.get());
-    if (archive_read_open_filename(in.get(), layer.c_str(), 1 << 16) != ARCHIVE_OK)
-        return fail(ErrorKind::invalid_input, "{} is not a tar archive: {}", what, archive_error_string(in.get()));
     struct RemoveUnlessKept {
         const std::filesystem::path& path;
         bool keep = false;
@@ -136,34 +143,31 @@ Result<std::optional<std::string>> extract_single_file(const std::filesystem::pa
         }
     } output{into};
     std::optional<std::string> found;
-    archive_entry* entry = nullptr;
-    for (;;) {
-        if (cancelled())
-            return fail(ErrorKind::interrupted, "stopped while unpacking {}", what);
-        int r = archive_read_next_header(in.get(), &entry);
-        if (r == ARCHIVE_EOF)
-            break;
-        if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-            return fail(ErrorKind::invalid_input, "{} is damaged: {}", what, archive_error_string(in.get()));
+    bool single = true;
+    auto walked = for_each_tar_entry(layer, what, cancelled, [&](archive* in, archive_entry* entry) -> Result<bool> {
         auto path = inside(archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "");
         if (path && !path->has_filename()) // "disk/"
             path = path->parent_path();
-        if (!path || path->empty() || *path->begin() != folder)
-            return std::optional<std::string>();
-        auto parts = std::distance(path->begin(), path->end());
-        if (parts == 1 && archive_entry_filetype(entry) == AE_IFDIR)
-            continue;
-        if (parts != 2 || archive_entry_filetype(entry) != AE_IFREG || archive_entry_hardlink(entry) || found)
-            return std::optional<std::string>();
+        auto parts = path ? std::distance(path->begin(), path->end()) : 0;
+        if (parts == 1 && *path->begin() == folder && archive_entry_filetype(entry) == AE_IFDIR)
+            return true;
+        if (parts != 2 || *path->begin() != folder || archive_entry_filetype(entry) != AE_IFREG ||
+            archive_entry_hardlink(entry) || found)
+            return single = false;
         found = path->filename().string();
         UniqueFd fd(::open(into.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
         if (!fd)
             return fail(ErrorKind::io, "cannot write {}: {}", into.string(), std::strerror(errno));
-        if (auto copied = copy_data(in.get(), fd.get(), what); !copied)
+        if (auto copied = copy_entry_data(in, fd.get(), what); !copied)
             return fail(copied.error());
         if (::ftruncate(fd.get(), static_cast<off_t>(archive_entry_size(entry))) != 0)
             return fail(ErrorKind::io, "cannot write {}: {}", into.string(), std::strerror(errno));
-    }
+        return true;
+    });
+    if (!walked)
+        return fail(walked.error());
+    if (!single)
+        found.reset();
     output.keep = found.has_value();
     return found;
 }

@@ -12,7 +12,18 @@
 #include <optional>
 #include <string>
 
+struct archive;
+struct archive_entry;
+
 namespace uk::oci {
+
+// Every entry of a tar (plain or compressed), in order, until `visit` says false or fails;
+// `cancelled` is asked between entries. `what` names the archive in errors.
+using TarVisitor = std::function<Result<bool>(::archive* in, ::archive_entry* entry)>;
+Status for_each_tar_entry(const std::filesystem::path& archive, const std::string& what,
+                          const std::function<bool()>& cancelled, const TarVisitor& visit);
+// The current entry's data into `fd`, holes kept.
+Status copy_entry_data(::archive* in, int fd, const std::string& what);
 
 // Files, folders and symlinks that stay inside `into`; anything climbing out of it, or a
 // device, is refused. `what` names the archive in errors.
