@@ -1,18 +1,22 @@
 #include "app/detached.hpp"
 
 #include "app/outcome.hpp"
+#include "app/restart.hpp"
 #include "app/stop.hpp"
 #include "app/supervise.hpp"
 #include "app/volumes.hpp"
 #include "core/files.hpp"
+#include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/signals.hpp"
 #include "vm/network.hpp"
 #include "vm/ports.hpp"
 
 #include <cerrno>
+#include <fcntl.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
+#include <thread>
 #include <unistd.h>
 
 namespace uk::app {
@@ -120,6 +124,25 @@ private:
     std::string hypervisor_;
 };
 
+// The instance's record once its monitor started the VM again, or nothing when it will
+// not (no policy, the monitor gone, the deadline passed).
+std::optional<instance::Record> next_run(const instance::Store& store, const instance::Record& ended,
+                                         const instance::Files& files, Clock::time_point deadline)
+{
+    using namespace std::chrono_literals;
+    if (ended.restart.when == settings::RestartPolicy::When::no)
+        return std::nullopt;
+    while (Clock::now() < deadline && !stop_requested()) {
+        auto latest = store.load(ended.name);
+        if (!latest || !instance::monitor_alive(*latest))
+            return std::nullopt;
+        if (latest->qemu_pid != ended.qemu_pid && instance::qemu_alive(latest->qemu_pid, files))
+            return *latest;
+        std::this_thread::sleep_for(50ms);
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 Result<std::unique_ptr<LaunchedMonitor>> ProcessMonitorLauncher::launch(const instance::Files& files,
@@ -180,7 +203,17 @@ Result<instance::Record> start_detached(const instance::Store& store, instance::
     auto alive = [&] {
         return !stop_requested() && instance::qemu_alive(record.qemu_pid, files) && !instance::read_failure(files);
     };
+    auto ready_deadline = Clock::now() + start.ready_timeout;
     auto ready = backend.wait_until_guest_accepts(spec.control_socket, *start.ready_port, start.ready_timeout, alive);
+    // Under a restart policy a VM that ended comes back: the wait goes on with the next one.
+    while (ready && *ready == vm::Readiness::vm_ended && !stop_requested()) {
+        auto next = next_run(store, record, files, ready_deadline);
+        if (!next)
+            break;
+        record = *next;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ready_deadline - Clock::now());
+        ready = backend.wait_until_guest_accepts(spec.control_socket, *start.ready_port, left, alive);
+    }
     if (stop_requested()) {
         kill_now(store, record);
         return give_up(Error{ErrorKind::interrupted,
@@ -216,7 +249,7 @@ Result<instance::Record> start_again(const instance::Store& store, const std::st
     if (!record)
         return fail(record.error());
     auto files = store.files(name);
-    if (instance::status_of(*record, files).state == instance::State::running)
+    if (instance::is_live(instance::status_of(*record, files).state))
         return fail(ErrorKind::unavailable, "instance {} is running already: stop it first (uk instance stop {}), or "
                                             "uk instance restart {}",
                     name, name, name);
@@ -252,6 +285,9 @@ Result<instance::Record> start_again(const instance::Store& store, const std::st
     record->qemu_pid = 0;
     record->stop_requested = false;
     record->forced = false;
+    record->restarts = 0;
+    record->last_exit_status.reset();
+    record->restarting = false;
     if (auto saved = store.save(*record); !saved)
         return fail(saved.error());
     auto tcp = vm::tcp_ports(spec->network);
@@ -261,6 +297,33 @@ Result<instance::Record> start_again(const instance::Store& store, const std::st
                            .ready_timeout = ready_timeout,
                            .keep_on_failure = true});
 }
+
+namespace {
+
+void append_line(const std::filesystem::path& file, const std::string& line)
+{
+    UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    auto text = line + "\n";
+    if (fd)
+        (void)!::write(fd.get(), text.data(), text.size());
+}
+
+// Between two runs: the back-off, cut short by a stop request. True when it ran out.
+bool wait_before_restart(std::chrono::milliseconds delay, StopRequests& stops)
+{
+    auto deadline = Clock::now() + delay;
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0)
+            return true;
+        pollfd p{stops.fd(), POLLIN, 0};
+        int ready = ::poll(&p, 1, static_cast<int>(left));
+        if (ready > 0 && stops.take())
+            return false;
+    }
+}
+
+} // namespace
 
 int monitor(const instance::Store& store, const volume::Store& volumes, const std::string& name, vm::Backend& backend,
             int report_fd, StopRequests& stops)
@@ -287,25 +350,68 @@ int monitor(const instance::Store& store, const volume::Store& volumes, const st
         view.report(leases.error());
         return 1;
     }
-    auto machine = backend.start(*spec, files.qemu_log());
-    if (!machine) {
-        view.report(machine.error());
-        return 1;
+    record->monitor_pid = static_cast<int>(::getpid());
+    RestartBackoff backoff;
+    for (bool first = true;; first = false) {
+        auto started_at = Clock::now();
+        auto machine = backend.start(*spec, files.qemu_log());
+        std::optional<int> program_status;
+        bool stop_asked = false;
+        if (!machine) {
+            // The first start's failure is uk run's error; a later one is a run that
+            // failed, for the policy to weigh (a port some other program took meanwhile).
+            if (first) {
+                view.report(machine.error());
+                return 1;
+            }
+            log::error(fmt::format("cannot start instance {} again: {}", name, machine.error().message));
+        } else {
+            record->qemu_pid = (*machine)->pid();
+            record->restarting = false;
+            if (auto saved = store.save(*record); !saved && first) {
+                view.report(saved.error());
+                return 1;
+            }
+            auto outcome = supervise(**machine, {.console_log = files.console_log(), .append_to_log = !first}, view,
+                                     stops);
+            auto result = outcome ? run_result(*outcome, spec->accelerator, backend.name(), files.console_log())
+                                  : Result<int>(fail(outcome.error()));
+            // For a VM that ended before it reported running; else nobody is listening any more.
+            if (result)
+                view.report(std::string(running_report));
+            else
+                view.report(result.error());
+            if (outcome) {
+                program_status = outcome->program_status;
+                stop_asked = outcome->stop_requested;
+            }
+        }
+        // uk instance stop marks the record before it signals this process.
+        if (auto latest = store.load(name))
+            stop_asked = stop_asked || latest->stop_requested;
+        if (!should_restart(record->restart, {program_status, stop_asked}, record->restarts))
+            return 0;
+        auto delay = backoff.next(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_at));
+        record->last_exit_status = program_status;
+        record->restarting = true;
+        (void)store.save(*record);
+        if (!wait_before_restart(delay, stops)) {
+            record->restarting = false;
+            record->stop_requested = true;
+            (void)store.save(*record);
+            return 0;
+        }
+        record->restarts++;
+        append_line(files.console_log(), instance::restart_line(record->restarts, program_status, delay));
+        // The new run is not failed because an earlier one was; why that one ended stays in
+        // the monitor's log.
+        if (auto failure = instance::read_failure(files)) {
+            log::error(fmt::format("instance {} failed before restart {}: {}", name, record->restarts,
+                                   failure->error.message));
+            std::error_code ec;
+            std::filesystem::remove(files.failure(), ec);
+        }
     }
-    record->qemu_pid = (*machine)->pid();
-    if (auto saved = store.save(*record); !saved) {
-        view.report(saved.error());
-        return 1;
-    }
-    auto outcome = supervise(**machine, {.console_log = files.console_log()}, view, stops);
-    auto result = outcome ? run_result(*outcome, spec->accelerator, backend.name(), files.console_log())
-                          : Result<int>(fail(outcome.error()));
-    // For a VM that ended before it reported running; else nobody is listening any more.
-    if (result)
-        view.report(std::string(running_report));
-    else
-        view.report(result.error());
-    return 0;
 }
 
 } // namespace uk::app

@@ -342,6 +342,15 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
             return fail(host_ready.error());
     }
 
+    if (settings->restart.when != settings::RestartPolicy::When::no && !settings->detach) {
+        if (request.flags.restart)
+            return fail(ErrorKind::usage, "--restart {} goes with -d: a detached instance's monitor restarts it, while "
+                                          "an attached run ends with its program",
+                        settings::to_string(settings->restart));
+        log::notice(fmt::format("Restart \"{}\" in the config applies to detached instances (uk run -d); this "
+                                "run is attached and ends with its program",
+                                settings::to_string(settings->restart)));
+    }
     if (settings->gdb_wait && !settings->gdb_port)
         settings->gdb_port = default_gdb_port;
     if (settings->gdb_port && !request.dry_run)
@@ -418,6 +427,8 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
             record.ports.push_back(port.to_string());
     if (spec->debugger)
         record.gdb_port = spec->debugger->port;
+    if (settings->detach)
+        record.restart = settings->restart;
     if (auto saved = instances.save(record); !saved) {
         (void)instances.remove(name);
         return fail(saved.error());

@@ -58,10 +58,12 @@ void write_all(int fd, std::string_view bytes)
 class ConsoleLog {
 public:
     ConsoleLog(std::filesystem::path path, std::uint64_t limit) : path_(std::move(path)), limit_(limit) {}
-    bool open()
+    bool open(bool append = false)
     {
-        fd_.reset(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-        written_ = 0;
+        fd_.reset(::open(path_.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0600));
+        std::error_code ec;
+        auto size = append ? std::filesystem::file_size(path_, ec) : 0;
+        written_ = ec ? 0 : size;
         return bool(fd_);
     }
     void write(std::string_view bytes)
@@ -90,7 +92,7 @@ private:
 Result<RunOutcome> supervise(vm::Machine& machine, const Supervision& how, RunView& view, StopRequests& stops)
 {
     ConsoleLog log(how.console_log, how.console_log_limit);
-    if (!log.open()) {
+    if (!log.open(how.append_to_log)) {
         int error = errno;
         machine.kill();
         return fail(ErrorKind::io, "cannot write the console log {}: {}", how.console_log.string(), std::strerror(error));

@@ -50,6 +50,7 @@ struct RunOutcome {
 
 struct Supervision {
     std::filesystem::path console_log;
+    bool append_to_log = false; // a restarted VM's console follows the earlier runs'
     // A chatty program writes hundreds of KB a second for as long as it runs: past this
     // size the log moves to console.log.1 (replacing an older one) and starts again, so
     // an instance keeps at most twice this on disk.

@@ -98,7 +98,7 @@ std::vector<VolumeUser> users_of(const instance::Store& instances, const std::st
         for (const auto& mount : record.mounts)
             if (mount.source_kind == MountSpec::Source::volume && mount.source == volume) {
                 auto status = instance::status_of(record, instances.files(record.name));
-                users.push_back({record.name, mount.read_only, status.state == instance::State::running});
+                users.push_back({record.name, mount.read_only, instance::is_live(status.state)});
             }
     return users;
 }

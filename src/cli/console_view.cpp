@@ -1,6 +1,7 @@
 #include "cli/console_view.hpp"
 
 #include "guest/console_protocol.hpp"
+#include "instance/record.hpp"
 
 #include <cstdio>
 
@@ -10,6 +11,11 @@ std::optional<std::string_view> ConsoleFilter::filter(std::string_view line)
 {
     if (verbose_)
         return line;
+    // A restart policy's next run follows in the same log.
+    if (instance::is_restart_line(line)) {
+        program_ended_ = false;
+        return line;
+    }
     if (program_ended_)
         return std::nullopt;
     if (auto status = guest::find_exit_status_line(line)) {

@@ -1,6 +1,6 @@
 // The guest's console as the user sees it, for `uk run` (attached) and `uk instance logs`:
 // without -v, no boot noise, and nothing from uk-init's status line on (all of it stays
-// in the console log).
+// in the console log) until a restart policy's next run.
 #pragma once
 
 #include <optional>

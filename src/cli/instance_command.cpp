@@ -51,6 +51,21 @@ Result<Found> find_instance(const Context& context, const std::string& name)
     return Found{std::move(*store), std::move(*record), std::move(files)};
 }
 
+// Columns as wide as their widest cell, two spaces apart; the last one as it is.
+void print_table(const std::vector<std::vector<std::string>>& rows)
+{
+    std::vector<std::size_t> widths(rows.front().size());
+    for (const auto& row : rows)
+        for (std::size_t i = 0; i < row.size(); i++)
+            widths[i] = std::max(widths[i], row[i].size());
+    for (const auto& row : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < row.size(); i++)
+            line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], widths[i]) : row[i];
+        log::result(line);
+    }
+}
+
 struct ListOptions {
     bool json = false;
 };
@@ -73,7 +88,8 @@ Result<int> list(const ListOptions& options, const Context& context)
             log::result(r.name);
         return exit_success;
     }
-    std::vector<std::array<std::string, 7>> rows{{"NAME", "STATUS", "IMAGE", "NETWORK", "PORTS", "MOUNTS", "CREATED"}};
+    std::vector<std::vector<std::string>> rows{
+        {"NAME", "STATUS", "RESTARTS", "IMAGE", "NETWORK", "PORTS", "MOUNTS", "CREATED"}};
     for (const auto& r : records) {
         std::string ports, mounts;
         for (const auto& p : r.ports)
@@ -83,19 +99,10 @@ Result<int> list(const ListOptions& options, const Context& context)
         for (const auto& m : r.mounts)
             mounts += (mounts.empty() ? "" : ",") + m.to_string();
         rows.push_back({r.name, instance::describe(instance::status_of(r, store->files(r.name))),
-                        r.image.stem().string(), r.network, ports.empty() ? "-" : ports, mounts.empty() ? "-" : mounts,
-                        r.created});
+                        std::to_string(r.restarts), r.image.stem().string(), r.network, ports.empty() ? "-" : ports,
+                        mounts.empty() ? "-" : mounts, r.created});
     }
-    std::array<std::size_t, 7> widths{};
-    for (const auto& row : rows)
-        for (std::size_t i = 0; i < row.size(); i++)
-            widths[i] = std::max(widths[i], row[i].size());
-    for (const auto& row : rows) {
-        std::string line;
-        for (std::size_t i = 0; i < row.size(); i++)
-            line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], widths[i]) : row[i];
-        log::result(line);
-    }
+    print_table(rows);
     return exit_success;
 }
 
@@ -134,7 +141,7 @@ Result<int> stop(const StopOptions& options, const Context& context)
         return fail(found.error());
     const auto& [store, record, files] = *found;
     auto before = instance::status_of(record, files);
-    if (before.state != instance::State::running) {
+    if (!instance::is_live(before.state)) {
         log::result(fmt::format("{} is not running: {}", record.name, instance::describe(before)));
         return exit_success;
     }
@@ -190,7 +197,7 @@ Result<int> restart(const StartOptions& options, const Context& context)
     auto found = find_instance(context, options.name);
     if (!found)
         return fail(found.error());
-    if (instance::status_of(found->record, found->files).state == instance::State::running) {
+    if (instance::is_live(instance::status_of(found->record, found->files).state)) {
         auto paths = state::resolve_paths(context.environment);
         if (!paths)
             return fail(paths.error());
@@ -217,7 +224,7 @@ Result<int> remove(const RemoveOptions& options, const Context& context)
         auto record = store->load(name);
         if (!record)
             return fail(record.error());
-        if (!options.force && instance::status_of(*record, store->files(name)).state == instance::State::running)
+        if (!options.force && instance::is_live(instance::status_of(*record, store->files(name)).state))
             return fail(ErrorKind::unavailable, "instance {} is running: stop it first (uk instance stop {}) or use -f",
                         name, name);
         records.push_back(*record);

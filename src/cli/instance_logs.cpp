@@ -70,8 +70,13 @@ Result<int> show_logs(const LogsOptions& options, const Context& context)
     print(!options.follow);
     if (!options.follow)
         return exit_success;
-    // Until the VM ends, or Ctrl-C (uk holds its stop signals, so it asks for them).
-    while (instance::qemu_alive(record->qemu_pid, files)) {
+    // Until the VM ends for good (a restart policy's next run is followed too), or Ctrl-C
+    // (uk holds its stop signals, so it asks for them).
+    auto live = [&] {
+        auto latest = store.load(options.name);
+        return latest && instance::is_live(instance::status_of(*latest, files).state);
+    };
+    while (live()) {
         if (auto signal = pending_stop_signal())
             return 128 + signal;
         std::this_thread::sleep_for(100ms);

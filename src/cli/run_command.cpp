@@ -40,6 +40,7 @@ struct RunOptions {
     bool missing_files = false;
     std::string gdb; // "true" for a bare --gdb, else the PORT of --gdb=PORT
     bool gdb_wait = false;
+    std::string restart;
     ImageOptions image;
     // Which options were given (an empty value can be given too).
     std::map<std::string, CLI::Option*> given;
@@ -204,6 +205,12 @@ Result<app::RunRequest> run_request(const RunOptions& options, const Context& co
         }
     }
     request.flags.gdb_wait = options.gdb_wait;
+    if (options.has("--restart")) {
+        auto policy = flag_value("--restart", settings::parse_restart_policy(options.restart));
+        if (!policy)
+            return fail(policy.error());
+        request.flags.restart = *policy;
+    }
     if (options.json && !options.detach)
         return fail(ErrorKind::usage, "--json goes with -d: an attached run prints the program's output");
     return request;
@@ -269,6 +276,13 @@ Action declare_run(CLI::App& command, const Context& context)
                        "With a docker:// target: false sends HTTPS without checking its certificate, or plain HTTP "
                        "(default true)")
         ->type_name("true|false");
+    given["--restart"] =
+        command
+            .add_option("--restart", options->restart,
+                        "With -d: start the VM again when the program exits (on-failure: with a non-zero status, at "
+                        "most MAX times) or the guest dies, waiting 100 ms doubling to 30 s between tries; uk instance "
+                        "stop ends it (default no)")
+            ->type_name("no|on-failure[:MAX]|always|unless-stopped");
     command.add_flag("-d,--detach", options->detach,
                      "Start the VM in the background, print the instance's name and return once it runs (and its "
                      "first published TCP port answers)");

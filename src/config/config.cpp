@@ -21,7 +21,7 @@ using Handler = std::function<Status(const JsonNode&)>;
 // warning that it is ignored; left at their zero value, nothing.
 const std::set<std::string> ops_only_fields = {
     "DisableArgsCopy", "Boot",        "UefiBoot",       "BuildDir",    "Debugflags",         "Force",
-    "NanosVersion",    "NightlyBuild", "NoTrace",       "ManifestPassthrough", "ProgramPath", "RebootOnExit",
+    "NanosVersion",    "NightlyBuild", "NoTrace",       "ManifestPassthrough", "ProgramPath",
     "TargetRoot",      "VolumesDir",  "PackageBaseURL", "PackageManifestURL", "Klibs",      "KlibDir",
     "Uefi",            "CloudConfig",
 };
@@ -353,6 +353,11 @@ Status read_run_config(Reader& reader, const JsonNode& node, Config& config, con
                  return fail(reader.wrong_type(n, "a port from 1 to 65535"));
              return static_cast<std::uint16_t>(n.as_integer());
          })},
+        {"Restart", bind(run.restart, [&](const JsonNode& n) {
+             return reader.typed<settings::RestartPolicy>(
+                 n, "\"no\", \"on-failure\", \"on-failure:MAX\", \"always\" or \"unless-stopped\"",
+                 settings::parse_restart_policy);
+         })},
         {"Bridged", bind(bridged, flag)},
         {"BridgeName", bind(run.network.bridge, non_empty_text)},
         {"TapName", bind(run.network.tap, non_empty_text)},
@@ -453,6 +458,7 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
          })},
         {"Sysroot", bind(config.sysroot, non_empty_text)},
         {"Strip", bind(config.strip, flag)},
+        {"RebootOnExit", bind(config.reboot_on_exit, flag)},
         // true, or strace's options as an array: ["-f", "-e", "trace=file"].
         {"Strace", bind(config.strace, [&](const JsonNode& n) -> Result<std::optional<std::vector<std::string>>> {
              if (n.is_bool())

@@ -39,6 +39,7 @@ struct RunSettings {
     std::optional<std::string> instance_name; // ops: RunConfig.InstanceName (uk run --name)
     std::optional<bool> detach;               // ops: RunConfig.Background (uk run -d)
     std::optional<std::uint16_t> gdb_port;    // ops: RunConfig.GdbPort (uk run --gdb=PORT)
+    std::optional<settings::RestartPolicy> restart; // RunConfig.Restart (uk run --restart)
     NetworkSettings network;
 };
 
@@ -67,6 +68,7 @@ struct Config {
     std::optional<std::string> sysroot;
     std::optional<bool> strip;
     std::optional<std::vector<std::string>> strace; // uk run --strace: its options
+    std::optional<bool> reboot_on_exit; // ops's RebootOnExit: true reads as --restart on-failure
 
     // ops fields uk reads but has no use for, one line each, for the CLI to print.
     std::vector<std::string> warnings;

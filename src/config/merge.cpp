@@ -78,6 +78,10 @@ Settings merge(const std::optional<Config>& file, const Overrides& flags)
         settings.instance_name = c.run.instance_name;
         take(settings.detach, c.run.detach);
         settings.gdb_port = c.run.gdb_port;
+        if (c.run.restart)
+            settings.restart = *c.run.restart;
+        else if (c.reboot_on_exit.value_or(false))
+            settings.restart = {settings::RestartPolicy::When::on_failure, std::nullopt};
         settings.network = c.run.network;
         for (auto mount : c.mounts) {
             if (mount.source_kind == settings::MountSpec::Source::host_folder)
@@ -117,6 +121,7 @@ Settings merge(const std::optional<Config>& file, const Overrides& flags)
     if (flags.gdb_port)
         settings.gdb_port = flags.gdb_port;
     settings.gdb_wait = flags.gdb_wait;
+    take(settings.restart, flags.restart);
     merge_network(settings.network, flags.network);
     settings.dns = flags.dns;
     // A flag replaces the file's mount at its path; two flags at one path stay two, for

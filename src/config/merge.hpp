@@ -32,6 +32,7 @@ struct Overrides {
     std::optional<bool> detach;               // -d
     std::optional<std::uint16_t> gdb_port;    // --gdb[=PORT]
     bool gdb_wait = false;                    // --gdb-wait
+    std::optional<settings::RestartPolicy> restart; // --restart
     // --net, --tap, --bridge replace the file's network mode together; --ip, --gateway,
     // --netmask, --ip6 replace one value each.
     NetworkSettings network;
@@ -67,6 +68,7 @@ struct Settings {
     std::optional<std::string> instance_name;
     std::optional<std::uint16_t> gdb_port; // QEMU's gdb stub on 127.0.0.1
     bool gdb_wait = false;                 // the guest halted until gdb continues
+    settings::RestartPolicy restart;       // for a detached instance's monitor
     bool detach = false;
     NetworkSettings network;
     std::vector<std::string> dns;

@@ -338,7 +338,7 @@ Report examine(const Host& host)
         instance::Store store(paths->instances);
         auto records = store.list();
         auto running = std::count_if(records.begin(), records.end(), [&](const instance::Record& r) {
-            return instance::status_of(r, store.files(r.name)).state == instance::State::running;
+            return instance::is_live(instance::status_of(r, store.files(r.name)).state);
         });
         report.findings.push_back(examine_folder(
             "instances", paths->instances, fmt::format(" ({} instance{}, {} running)", records.size(), records.size() == 1 ? "" : "s", running)));

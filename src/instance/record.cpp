@@ -42,7 +42,10 @@ nlohmann::json to_json(const Record& r)
             {"detached", r.detached}, {"qemu_pid", r.qemu_pid},    {"memory_mib", r.memory_mib},
             {"cpus", r.cpus},         {"accelerator", r.accelerator}, {"network", r.network},
             {"ports", r.ports},       {"mounts", mounts},          {"stop_requested", r.stop_requested},
-            {"forced", r.forced},     {"gdb_port", r.gdb_port ? nlohmann::json(*r.gdb_port) : nlohmann::json(nullptr)}};
+            {"forced", r.forced},     {"gdb_port", r.gdb_port ? nlohmann::json(*r.gdb_port) : nlohmann::json(nullptr)},
+            {"restart", settings::to_string(r.restart)}, {"restarts", r.restarts},
+            {"last_exit_status", r.last_exit_status ? nlohmann::json(*r.last_exit_status) : nlohmann::json(nullptr)},
+            {"monitor_pid", r.monitor_pid}, {"restarting", r.restarting}};
 }
 
 nlohmann::json to_json(const Record& record, const InstanceStatus& status, const Files& files)
@@ -75,6 +78,18 @@ Result<Record> record_from_json(const nlohmann::json& j, const std::string& wher
         r.forced = j.value("forced", false);
         if (j.contains("gdb_port") && j["gdb_port"].is_number_unsigned())
             r.gdb_port = j["gdb_port"].get<std::uint16_t>();
+        if (j.contains("restart")) {
+            auto policy = settings::parse_restart_policy(j["restart"].get<std::string>());
+            if (!policy)
+                return fail(ErrorKind::invalid_input, "{} is damaged (restart: {}): remove its folder", where,
+                            policy.error().message);
+            r.restart = *policy;
+        }
+        r.restarts = j.value("restarts", 0u);
+        if (j.contains("last_exit_status") && j["last_exit_status"].is_number_integer())
+            r.last_exit_status = j["last_exit_status"].get<int>();
+        r.monitor_pid = j.value("monitor_pid", 0);
+        r.restarting = j.value("restarting", false);
         return r;
     } catch (const nlohmann::json::exception& e) {
         return fail(ErrorKind::invalid_input, "{} is damaged ({}): remove its folder", where, e.what());
@@ -100,8 +115,33 @@ std::optional<int> exit_status_in_log(const std::filesystem::path& console_log)
             line.pop_back();
         if (auto found = guest::find_exit_status_line(line))
             status = found->status;
+        else if (is_restart_line(line))
+            status.reset();
     }
     return status;
+}
+
+namespace {
+constexpr std::string_view restart_prefix = "uk: restart ";
+}
+
+std::string restart_line(unsigned restart, std::optional<int> exit_status, std::chrono::milliseconds delay)
+{
+    return fmt::format("{}{} after {} (waited {:.1f} s)", restart_prefix, restart,
+                       exit_status ? fmt::format("exit status {}", *exit_status) : std::string("the guest died"),
+                       static_cast<double>(delay.count()) / 1000.0);
+}
+
+bool is_restart_line(std::string_view line) { return line.starts_with(restart_prefix); }
+
+bool monitor_alive(const Record& record)
+{
+    if (record.monitor_pid <= 0 || (::kill(record.monitor_pid, 0) != 0 && errno != EPERM))
+        return false;
+    std::ifstream in("/proc/" + std::to_string(record.monitor_pid) + "/cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    using namespace std::string_literals;
+    return cmdline.find("\0instance\0monitor\0"s + record.name + '\0') != std::string::npos;
 }
 
 Status write_failure(const Files& files, const Failure& failure)
@@ -130,6 +170,8 @@ InstanceStatus status_of(const Record& record, const Files& files)
 {
     if (qemu_alive(record.qemu_pid, files))
         return {State::running, std::nullopt, {}};
+    if (record.restarting && monitor_alive(record))
+        return {State::restarting, record.last_exit_status, {}};
     if (auto failure = read_failure(files))
         return {State::failed, std::nullopt, failure->error.message};
     auto exit_status = exit_status_in_log(files.console_log());
@@ -144,6 +186,7 @@ const char* state_name(State state)
 {
     switch (state) {
     case State::running: return "running";
+    case State::restarting: return "restarting";
     case State::exited: return "exited";
     case State::stopped: return "stopped";
     case State::crashed: return "crashed";

@@ -8,10 +8,12 @@
 #include "core/error.hpp"
 #include "settings/settings.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace uk::instance {
@@ -32,11 +34,22 @@ struct Record {
     std::optional<std::uint16_t> gdb_port; // uk run --gdb: QEMU's gdb stub on 127.0.0.1
     bool stop_requested = false;    // uk instance stop (or Ctrl-C) asked it to stop
     bool forced = false;            // ...and it had to be killed
+    // uk run -d --restart: the policy its monitor keeps, how often it started the VM
+    // again, and the program's exit status before the last restart (none when the guest
+    // died without one).
+    settings::RestartPolicy restart;
+    unsigned restarts = 0;
+    std::optional<int> last_exit_status;
+    int monitor_pid = 0;     // a detached instance's monitor ("uk instance monitor NAME")
+    bool restarting = false; // its monitor waits to start the VM again
 };
 
 // failed: QEMU stopped the guest by itself (KVM could not run it, a panic it holds, a
 // disk error) and uk ended it; the reason is kept in the instance's failure file.
-enum class State { running, exited, stopped, crashed, failed };
+// restarting: its VM ended and its monitor waits to start it again (--restart).
+enum class State { running, restarting, exited, stopped, crashed, failed };
+// Running, or about to run again: what a stop, a removal or a volume's users care about.
+constexpr bool is_live(State state) { return state == State::running || state == State::restarting; }
 
 struct InstanceStatus {
     State state = State::crashed;
@@ -71,6 +84,8 @@ Result<Record> record_from_json(const nlohmann::json& json, const std::string& w
 
 // Is this QEMU alive, and is it the one started for this folder? (pids are reused.)
 bool qemu_alive(int pid, const Files& files);
+// Is this instance's monitor alive (the process "uk instance monitor NAME")?
+bool monitor_alive(const Record& record);
 
 InstanceStatus status_of(const Record& record, const Files& files);
 
@@ -78,8 +93,14 @@ InstanceStatus status_of(const Record& record, const Files& files);
 std::string describe(const InstanceStatus& status);
 const char* state_name(State state);
 
-// The program's exit status as uk-init printed it in a console log, if it did.
+// The program's exit status as uk-init printed it in a console log, if it did, since
+// the last restart line.
 std::optional<int> exit_status_in_log(const std::filesystem::path& console_log);
+
+// The line a monitor adds to the console log before it starts the VM again, which also
+// ends the previous run's part of the log.
+std::string restart_line(unsigned restart, std::optional<int> exit_status, std::chrono::milliseconds delay);
+bool is_restart_line(std::string_view line);
 
 // Now, as the record's "created".
 std::string utc_now();

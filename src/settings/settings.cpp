@@ -199,6 +199,42 @@ std::string to_string(AcceleratorChoice choice)
     return "?";
 }
 
+Result<RestartPolicy> parse_restart_policy(std::string_view text)
+{
+    using When = RestartPolicy::When;
+    if (text == "no")
+        return RestartPolicy{};
+    if (text == "always")
+        return RestartPolicy{When::always, std::nullopt};
+    if (text == "unless-stopped")
+        return RestartPolicy{When::unless_stopped, std::nullopt};
+    constexpr std::string_view on_failure = "on-failure";
+    if (text == on_failure)
+        return RestartPolicy{When::on_failure, std::nullopt};
+    if (text.starts_with(on_failure) && text.size() > on_failure.size() && text[on_failure.size()] == ':') {
+        auto count = text.substr(on_failure.size() + 1);
+        unsigned value = 0;
+        auto [end, error] = std::from_chars(count.data(), count.data() + count.size(), value);
+        if (error == std::errc{} && end == count.data() + count.size() && !count.empty() && value <= 1000000)
+            return RestartPolicy{When::on_failure, value};
+        return fail(bad(fmt::format("on-failure:{}: expected a whole number of restarts after the colon", count)));
+    }
+    return fail(bad(fmt::format("expected \"no\", \"on-failure[:MAX]\", \"always\" or \"unless-stopped\", got \"{}\"",
+                                text)));
+}
+
+std::string to_string(const RestartPolicy& policy)
+{
+    switch (policy.when) {
+    case RestartPolicy::When::no: return "no";
+    case RestartPolicy::When::always: return "always";
+    case RestartPolicy::When::unless_stopped: return "unless-stopped";
+    case RestartPolicy::When::on_failure:
+        return policy.max_restarts ? fmt::format("on-failure:{}", *policy.max_restarts) : "on-failure";
+    }
+    return "?";
+}
+
 Result<BootMode> parse_boot_mode(std::string_view text)
 {
     if (text == "direct")

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,19 @@ std::string to_string(AcceleratorChoice choice);
 // direct: uk's kernel straight into a microvm; firmware: the image's own boot loader.
 enum class BootMode { direct, firmware };
 Result<BootMode> parse_boot_mode(std::string_view text);
+
+// What a detached instance's monitor does when its program exits or its guest dies, in
+// Docker's words: no; on-failure[:MAX] (a non-zero exit status or a dead guest, at most
+// MAX restarts when given); always; unless-stopped (the same as always in uk, which has
+// no daemon whose restart could tell them apart). A stop ends every policy.
+struct RestartPolicy {
+    enum class When { no, on_failure, always, unless_stopped };
+    When when = When::no;
+    std::optional<unsigned> max_restarts; // on-failure:MAX
+    bool operator==(const RestartPolicy&) const = default;
+};
+Result<RestartPolicy> parse_restart_policy(std::string_view text);
+std::string to_string(const RestartPolicy& policy);
 
 // "10s", "500ms", "2m", "1h", "1.5s", or a bare number of seconds.
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);

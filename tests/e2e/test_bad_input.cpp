@@ -253,6 +253,14 @@ TEST_CASE("debugging and restarting mistakes: one line each", "[e2e]")
     check_one_error_line(uk.run({"run", UK_TEST_PROBE, "--gdb=gdb"}), 2, "--gdb=gdb: expected a port from 1 to 65535");
     check_one_error_line(uk.run({"run", UK_TEST_PROBE, "-d", "--missing-files"}), 2,
                          "--missing-files goes with an attached run: the report comes when the program ends");
+    check_one_error_line(uk.run({"run", UK_TEST_PROBE, "-d", "--restart", "sometimes"}), 2,
+                         "--restart: expected \"no\", \"on-failure[:MAX]\", \"always\" or \"unless-stopped\", got "
+                         "\"sometimes\"");
+    check_one_error_line(uk.run({"run", UK_TEST_PROBE, "-d", "--restart", "on-failure:many"}), 2,
+                         "--restart: on-failure:many: expected a whole number of restarts after the colon");
+    check_one_error_line(uk.run({"run", UK_TEST_PROBE, "--restart", "always"}), 2,
+                         "--restart always goes with -d: a detached instance's monitor restarts it, while an attached "
+                         "run ends with its program");
     auto missing = uk.run({"instance", "start", "nosuch"});
     CHECK(missing.status == 66);
     CHECK(missing.error_lines().size() == 1);

@@ -35,6 +35,9 @@ std::string UkCli::binary()
 
 UkCli::~UkCli()
 {
+    // Monitors first: under a restart policy one would start its VM again.
+    for (int pid : running_monitors())
+        ::kill(pid, SIGKILL);
     for (int pid : running_qemus())
         ::kill(pid, SIGKILL);
 }
@@ -149,6 +152,26 @@ std::vector<int> UkCli::running_qemus() const
         std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         bool qemu = cmdline.find("qemu-system") != std::string::npos || cmdline.find("fake-qemu") != std::string::npos;
         if (qemu && cmdline.find(home_.path().string()) != std::string::npos)
+            pids.push_back(std::stoi(name));
+    }
+    return pids;
+}
+
+std::vector<int> UkCli::running_monitors() const
+{
+    std::vector<int> pids;
+    auto home = "UK_HOME=" + home_.path().string() + '\0';
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        auto name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (cmdline.find(std::string("instance\0monitor\0", 17)) == std::string::npos)
+            continue;
+        std::ifstream env_in(entry.path() / "environ", std::ios::binary);
+        std::string environment((std::istreambuf_iterator<char>(env_in)), std::istreambuf_iterator<char>());
+        if (environment.find(home) != std::string::npos)
             pids.push_back(std::stoi(name));
     }
     return pids;

@@ -52,6 +52,8 @@ public:
 
     // QEMU processes (or support/fake-qemu ones) whose command line mentions this UK_HOME.
     std::vector<int> running_qemus() const;
+    // `uk instance monitor` processes started with this UK_HOME.
+    std::vector<int> running_monitors() const;
     std::vector<std::string> images() const;
     std::vector<std::string> instances() const; // folders left in the state folder
 

@@ -301,3 +301,66 @@ TEST_CASE("use case: a chatty program's console log moves aside when full, so it
     CHECK(std::filesystem::file_size(older) == 600);
     CHECK(std::filesystem::file_size(log) == 600 + std::string("uk-init: exit status 0\n").size());
 }
+
+TEST_CASE("use case: under on-failure:2 a program that exits 3 runs 3 times, and the record says restarts 2",
+          "[unit][app]")
+{
+    Instance instance(true);
+    instance.record.restart = *uk::settings::parse_restart_policy("on-failure:2");
+    REQUIRE(instance.store.save(instance.record));
+    FakeBackend backend;
+    backend.script = {FakeStep::running(), FakeStep::console("working\nuk-init: exit status 3\n"), FakeStep::end()};
+    ThreadLauncher launcher(instance.store, backend);
+    auto started = uk::app::start_detached(instance.store, instance.record, instance.spec, backend, launcher, {});
+    REQUIRE(started);
+    REQUIRE(launcher.monitors.back()->wait_end(10s));
+    CHECK(backend.log->started == 3);
+    auto record = instance.store.load("box");
+    REQUIRE(record);
+    CHECK(record->restarts == 2);
+    CHECK(record->last_exit_status == 3);
+    auto status = uk::instance::status_of(*record, instance.files());
+    CHECK(status.state == uk::instance::State::exited);
+    CHECK(status.exit_status == 3);
+    auto log = uk::read_file(instance.files().console_log());
+    REQUIRE(log);
+    CHECK(log->find("working\nuk-init: exit status 3\nuk: restart 1 after exit status 3 (waited 0.1 s)\nworking\n") !=
+          std::string::npos);
+    CHECK(log->find("uk: restart 2 after exit status 3 (waited 0.2 s)\n") != std::string::npos);
+    CHECK(log->find("uk: restart 3") == std::string::npos);
+}
+
+TEST_CASE("use case: on-failure leaves a program that exits 0 ended", "[unit][app]")
+{
+    Instance instance(true);
+    instance.record.restart = *uk::settings::parse_restart_policy("on-failure");
+    REQUIRE(instance.store.save(instance.record));
+    FakeBackend backend;
+    ThreadLauncher launcher(instance.store, backend);
+    REQUIRE(uk::app::start_detached(instance.store, instance.record, instance.spec, backend, launcher, {}));
+    REQUIRE(launcher.monitors.back()->wait_end(10s));
+    CHECK(backend.log->started == 1);
+    CHECK(instance.store.load("box")->restarts == 0);
+}
+
+TEST_CASE("use case: under always a guest that dies comes back until a stop ends the policy", "[unit][app]")
+{
+    Instance instance(true);
+    instance.record.restart = *uk::settings::parse_restart_policy("always");
+    REQUIRE(instance.store.save(instance.record));
+    FakeBackend backend;
+    // No status line: the hypervisor went away (killed, say).
+    backend.script = {FakeStep::running(), FakeStep::wait(50ms), FakeStep::end(137)};
+    ThreadLauncher launcher(instance.store, backend);
+    REQUIRE(uk::app::start_detached(instance.store, instance.record, instance.spec, backend, launcher, {}));
+    for (auto until = std::chrono::steady_clock::now() + 10s;
+         std::chrono::steady_clock::now() < until && instance.store.load("box")->restarts < 2;)
+        std::this_thread::sleep_for(10ms);
+    CHECK(instance.store.load("box")->restarts >= 2);
+    launcher.monitors.back()->stop();
+    REQUIRE(launcher.monitors.back()->wait_end(10s));
+    auto started = backend.log->started;
+    std::this_thread::sleep_for(500ms);
+    CHECK(backend.log->started == started); // nothing starts after the stop
+    CHECK(instance.store.load("box")->last_exit_status == std::nullopt);
+}

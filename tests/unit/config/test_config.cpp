@@ -1,6 +1,7 @@
 // The config file: every mistake gets its own message with file, line, column and field
 // path; an ops config.json is read as it is.
 #include "config/config.hpp"
+#include "config/merge.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tools.hpp"
 
@@ -48,6 +49,10 @@ TEST_CASE("config: each mistake has its own message, with line, column and field
         {"{\"Compression\": \"xz\"}",
          "uk.json:1:17: Compression: expected \"auto\", \"zstd\", \"lz4\" or \"none\", got \"xz\""},
         {"{\"RunConfig\": []}", "uk.json:1:15: RunConfig: expected an object, got an array"},
+        {"{\"RunConfig\": {\"Restart\": \"sometimes\"}}",
+         "uk.json:1:27: RunConfig.Restart: expected \"no\", \"on-failure[:MAX]\", \"always\" or \"unless-stopped\", got "
+         "\"sometimes\""},
+        {"{\"RebootOnExit\": 1}", "uk.json:1:18: RebootOnExit: expected true or false, got a number"},
         {"{\"RunConfig\": {\"Memory\": 128}}", "uk.json:1:26: RunConfig.Memory: expected a size like \"128M\", got a number"},
         {"{\"RunConfig\": {\"CPUs\": \"2\"}}", "uk.json:1:24: RunConfig.CPUs: expected a whole number of CPUs, got a string"},
         {"{\"RunConfig\": {\"CPUs\": 0}}", "uk.json:1:24: RunConfig.CPUs: expected 1 to 64 CPUs, got 0"},
@@ -268,4 +273,21 @@ TEST_CASE("config: a byte-order mark is named, not reported as a missing value",
     CHECK(error_of("\xEF\xBB\xBF{\"Program\": \"node\"}") ==
           "uk.json:1:1: the file starts with a UTF-8 byte-order mark, which JSON does not allow: save it without one "
           "(UTF-8, no BOM)");
+}
+
+TEST_CASE("config: RunConfig.Restart, and ops's RebootOnExit as on-failure", "[unit][config]")
+{
+    auto restart = parse_config(R"({"RunConfig": {"Restart": "on-failure:4"}})", "uk.json");
+    REQUIRE(restart);
+    CHECK(restart->run.restart == uk::settings::RestartPolicy{uk::settings::RestartPolicy::When::on_failure, 4u});
+    CHECK(uk::config::merge(*restart, {}).restart == restart->run.restart);
+    auto ops = parse_config(R"({"RebootOnExit": true})", "config.json");
+    REQUIRE(ops);
+    CHECK(ops->warnings.empty());
+    auto merged = uk::config::merge(*ops, {});
+    CHECK(merged.restart.when == uk::settings::RestartPolicy::When::on_failure);
+    CHECK_FALSE(merged.restart.max_restarts);
+    uk::config::Overrides flags;
+    flags.restart = uk::settings::RestartPolicy{uk::settings::RestartPolicy::When::always, std::nullopt};
+    CHECK(uk::config::merge(*ops, flags).restart.when == uk::settings::RestartPolicy::When::always);
 }

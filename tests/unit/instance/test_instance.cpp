@@ -105,3 +105,45 @@ TEST_CASE("instance: running only while its own QEMU lives, then exited, stopped
     uk::test::write_text(files.console_log(), "go-server: listening\n");
     CHECK(uk::instance::describe(uk::instance::status_of(record, files)) == "stopped (killed)");
 }
+
+TEST_CASE("instance: restarting while its monitor lives between two runs, and a restart line ends a run's status",
+          "[unit][instance]")
+{
+    uk::test::TempDir dir;
+    Store store(dir.path());
+    auto files = *store.create("web");
+    auto record = record_named("web", 999999);
+    record.restart = *uk::settings::parse_restart_policy("on-failure:3");
+    record.restarts = 2;
+    record.last_exit_status = 3;
+    record.restarting = true;
+    REQUIRE(store.save(record));
+    auto loaded = store.load("web");
+    REQUIRE(loaded);
+    CHECK(loaded->restart == record.restart);
+    CHECK(loaded->restarts == 2);
+    CHECK(loaded->last_exit_status == 3);
+    CHECK(loaded->restarting);
+
+    {
+        // A process named as the monitor of "web" is, as `uk instance monitor web`.
+        auto monitor = uk::Process::spawn({.argv = {"sh", "-c", "sleep 60", "sh", "instance", "monitor", "web"}});
+        REQUIRE(monitor);
+        record.monitor_pid = monitor->pid();
+        CHECK(uk::instance::monitor_alive(record));
+        auto status = uk::instance::status_of(record, files);
+        CHECK(status.state == State::restarting);
+        CHECK(uk::instance::describe(status) == "restarting (3)");
+        CHECK(uk::instance::is_live(status.state));
+        record.name = "webs"; // another instance's monitor is not this one's
+        CHECK_FALSE(uk::instance::monitor_alive(record));
+        record.name = "web";
+    }
+    CHECK_FALSE(uk::instance::monitor_alive(record)); // gone: the restart will not come
+
+    uk::test::write_text(files.console_log(), "uk-init: exit status 3\n" + uk::instance::restart_line(1, 3, std::chrono::milliseconds(100)) +
+                                                  "\ngo-server: listening\n");
+    CHECK(uk::instance::exit_status_in_log(files.console_log()) == std::nullopt);
+    CHECK(uk::instance::restart_line(2, std::nullopt, std::chrono::milliseconds(1600)) ==
+          "uk: restart 2 after the guest died (waited 1.6 s)");
+}

@@ -152,3 +152,22 @@ TEST_CASE("settings: --strace's options split at commas, and a value keeps its o
     CHECK(split_strace_options("-f") == std::vector<std::string>{"-f"});
     CHECK(split_strace_options("").empty());
 }
+
+TEST_CASE("settings: restart policies in Docker's words", "[unit][settings]")
+{
+    using uk::settings::parse_restart_policy;
+    using When = uk::settings::RestartPolicy::When;
+    CHECK(parse_restart_policy("no")->when == When::no);
+    CHECK(parse_restart_policy("always")->when == When::always);
+    CHECK(parse_restart_policy("unless-stopped")->when == When::unless_stopped);
+    CHECK(*parse_restart_policy("on-failure") == uk::settings::RestartPolicy{When::on_failure, std::nullopt});
+    CHECK(*parse_restart_policy("on-failure:5") == uk::settings::RestartPolicy{When::on_failure, 5u});
+    CHECK(uk::settings::to_string(*parse_restart_policy("on-failure:5")) == "on-failure:5");
+    CHECK(uk::settings::to_string(*parse_restart_policy("unless-stopped")) == "unless-stopped");
+    CHECK(parse_restart_policy("on-failure:x").error().message ==
+          "on-failure:x: expected a whole number of restarts after the colon");
+    CHECK_FALSE(parse_restart_policy("on-failure:"));
+    CHECK_FALSE(parse_restart_policy("on-failure:-1"));
+    CHECK(parse_restart_policy("sometimes").error().message ==
+          "expected \"no\", \"on-failure[:MAX]\", \"always\" or \"unless-stopped\", got \"sometimes\"");
+}
