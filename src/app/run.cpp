@@ -385,6 +385,7 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
                     "or XDG_STATE_HOME to a shorter path",
                     files.folder.string());
     spec->control_socket = files.qmp_socket();
+    spec->agent_socket = files.agent_socket();
     if (settings->gdb_port)
         spec->debugger = vm::Debugger{*settings->gdb_port, settings->gdb_wait};
     if (auto* boot = std::get_if<vm::FirmwareBoot>(&spec->boot); boot && request.uefi) {

@@ -1,7 +1,8 @@
-// uk instance list|logs|stop|start|restart|rm|inspect, and uk ps (= uk instance list): the instances
+// uk instance list|logs|stop|start|restart|rm|inspect|stats, and uk ps (= uk instance list): the instances
 // `uk run` started, read from the state folder. Their state is derived each time
 // (instance/record.hpp), so a killed QEMU or a rebooted machine never shows as running.
 #include "app/detached.hpp"
+#include "app/stats.hpp"
 #include "app/stop.hpp"
 #include "cli/backend.hpp"
 #include "cli/command.hpp"
@@ -10,6 +11,7 @@
 #include "core/exit_status.hpp"
 #include "core/log.hpp"
 #include "core/signals.hpp"
+#include "core/units.hpp"
 #include "instance/store.hpp"
 #include "settings/settings.hpp"
 
@@ -68,7 +70,18 @@ void print_table(const std::vector<std::vector<std::string>>& rows)
 
 struct ListOptions {
     bool json = false;
+    bool stats = false;
 };
+
+// uk ps --stats: a running instance's figures, or nothing (it is not running, or its
+// guest does not answer in time; uk instance stats says why).
+std::optional<guest::GuestStats> quick_stats(const instance::Store& store, const instance::Record& record)
+{
+    if (instance::status_of(record, store.files(record.name)).state != instance::State::running)
+        return std::nullopt;
+    auto stats = app::instance_stats(store, record.name, 3s);
+    return stats ? std::optional(*stats) : std::nullopt;
+}
 
 Result<int> list(const ListOptions& options, const Context& context)
 {
@@ -78,8 +91,13 @@ Result<int> list(const ListOptions& options, const Context& context)
     auto records = store->list();
     if (options.json) {
         auto out = nlohmann::json::array();
-        for (const auto& r : records)
+        for (const auto& r : records) {
             out.push_back(instance::to_json(r, instance::status_of(r, store->files(r.name)), store->files(r.name)));
+            if (options.stats) {
+                auto stats = quick_stats(*store, r);
+                out.back()["stats"] = stats ? guest::to_json(*stats) : nlohmann::json(nullptr);
+            }
+        }
         log::result(json_text(out));
         return exit_success;
     }
@@ -90,6 +108,8 @@ Result<int> list(const ListOptions& options, const Context& context)
     }
     std::vector<std::vector<std::string>> rows{
         {"NAME", "STATUS", "RESTARTS", "IMAGE", "NETWORK", "PORTS", "MOUNTS", "CREATED"}};
+    if (options.stats)
+        rows.front().insert(rows.front().begin() + 3, {"MEM USED", "CPU TIME"});
     for (const auto& r : records) {
         std::string ports, mounts;
         for (const auto& p : r.ports)
@@ -101,6 +121,14 @@ Result<int> list(const ListOptions& options, const Context& context)
         rows.push_back({r.name, instance::describe(instance::status_of(r, store->files(r.name))),
                         std::to_string(r.restarts), r.image.stem().string(), r.network, ports.empty() ? "-" : ports,
                         mounts.empty() ? "-" : mounts, r.created});
+        if (options.stats) {
+            auto stats = quick_stats(*store, r);
+            auto used = stats ? fmt::format("{} / {}", human_bytes(stats->memory.used_kib * 1024),
+                                            human_bytes(stats->memory.total_kib * 1024))
+                              : std::string("-");
+            auto cpu = stats ? fmt::format("{:.1f}s", stats->cpu.busy_s) : std::string("-");
+            rows.back().insert(rows.back().begin() + 3, {used, cpu});
+        }
     }
     print_table(rows);
     return exit_success;
@@ -109,6 +137,8 @@ Result<int> list(const ListOptions& options, const Context& context)
 void declare_list_options(CLI::App& command, ListOptions& options)
 {
     command.add_flag("--json", options.json, "Print the instances as a JSON array (docs/json.md)");
+    command.add_flag("--stats", options.stats,
+                     "Ask each running guest for its memory in use and CPU time (uk instance stats has the rest)");
     command.footer("With -q, only the names, one a line.");
 }
 
@@ -280,6 +310,17 @@ Action declare_instance(CLI::App& command, const Context& context)
     remove_command->add_option("INSTANCE", remove_options->names, "The instances")->type_name("")->required();
     remove_command->add_flag("-f,--force", remove_options->force, "Kill running ones first");
 
+    auto stats_options = std::make_shared<StatsOptions>();
+    auto* stats_command = command.add_subcommand(
+        "stats", "Show a running instance's memory, CPU, network, disk and program figures, from its guest");
+    stats_command->add_option("INSTANCE", stats_options->name, "The instance")->type_name("")->required();
+    stats_command->add_flag("--json", stats_options->json,
+                            "Print them as JSON (docs/json.md); with --watch one object a line");
+    stats_command->add_flag("-w,--watch", stats_options->watch,
+                            "Ask again every --interval, with the CPU share since the last answer, until Ctrl-C");
+    stats_command->add_option("--interval", stats_options->interval, "How often --watch asks (default 2s)")
+        ->type_name("DURATION");
+
     auto inspect_options = std::make_shared<NameOptions>();
     auto* inspect_command = command.add_subcommand("inspect", "Print an instance's record and state as JSON");
     inspect_command->add_option("INSTANCE", inspect_options->name, "The instance")->type_name("")->required();
@@ -309,6 +350,8 @@ Action declare_instance(CLI::App& command, const Context& context)
             return remove(*remove_options, context);
         if (inspect_command->parsed())
             return inspect(*inspect_options, context);
+        if (stats_command->parsed())
+            return show_stats(*stats_options, context);
         if (monitor_command->parsed()) {
             auto host = qemu_host(context);
             if (!host)
@@ -317,7 +360,7 @@ Action declare_instance(CLI::App& command, const Context& context)
             return app::monitor(instance::Store(host->paths.instances), volume::Store(host->paths.volumes),
                                 *monitor_name, host->backend, STDOUT_FILENO, stops);
         }
-        return fail(ErrorKind::usage, "{} needs a subcommand: list, logs, stop, start, restart, rm or inspect", command.get_name());
+        return fail(ErrorKind::usage, "{} needs a subcommand: list, logs, stop, start, restart, rm, inspect or stats", command.get_name());
     };
 }
 

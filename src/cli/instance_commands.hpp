@@ -14,4 +14,12 @@ struct LogsOptions {
 };
 Result<int> show_logs(const LogsOptions& options, const Context& context);
 
+struct StatsOptions {
+    std::string name;
+    bool json = false;
+    bool watch = false;
+    std::string interval = "2s";
+};
+Result<int> show_stats(const StatsOptions& options, const Context& context);
+
 } // namespace uk::cli

@@ -19,6 +19,7 @@ QemuConfig qemu_config(const vm::VmSpec& spec, const std::filesystem::path& bina
         .shared_folders = spec.shared_folders,
         .network = spec.network,
         .qmp_socket = spec.control_socket,
+        .agent_socket = spec.agent_socket,
         .debugger = spec.debugger,
     };
     if (const auto* direct = std::get_if<vm::DirectBoot>(&spec.boot)) {

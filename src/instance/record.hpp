@@ -63,6 +63,7 @@ struct Files {
     std::filesystem::path console_log() const { return folder / "console.log"; }
     std::filesystem::path qemu_log() const { return folder / "qemu.log"; }
     std::filesystem::path qmp_socket() const { return folder / "qmp.sock"; }
+    std::filesystem::path agent_socket() const { return folder / "agent.sock"; } // uk-init's stats agent
     std::filesystem::path vm_spec() const { return folder / "vm.json"; }      // what its monitor starts
     std::filesystem::path monitor_log() const { return folder / "monitor.log"; }
     std::filesystem::path failure() const { return folder / "failure.json"; } // written when it failed

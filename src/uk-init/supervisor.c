@@ -1,5 +1,6 @@
 #include "supervisor.h"
 
+#include "agent.h"
 #include "console.h"
 
 #include <errno.h>
@@ -187,6 +188,8 @@ int supervise(const struct manifest *m)
     int started = got != (ssize_t)sizeof failure;
     if (!started)
         explain_failure(m, &failure);
+    else
+        agent_start();
 
     sigset_t all;
     sigfillset(&all);

@@ -53,7 +53,8 @@ json to_json(const VmSpec& spec)
     json j{{"accelerator", spec.accelerator == Accelerator::kvm ? "kvm" : "tcg"},
            {"memory_mib", spec.memory_mib},
            {"cpus", spec.cpus},
-           {"control_socket", spec.control_socket.string()}};
+           {"control_socket", spec.control_socket.string()},
+           {"agent_socket", spec.agent_socket.string()}};
     if (const auto* direct = std::get_if<DirectBoot>(&spec.boot)) {
         j["boot"] = {{"kind", "direct"}, {"kernel", direct->kernel.string()}, {"command_line", direct->command_line}};
     } else {
@@ -97,6 +98,7 @@ Result<VmSpec> spec_from_json(const json& j)
         spec.memory_mib = j.at("memory_mib").get<std::uint32_t>();
         spec.cpus = j.at("cpus").get<unsigned>();
         spec.control_socket = j.at("control_socket").get<std::string>();
+        spec.agent_socket = j.value("agent_socket", std::string());
         const auto& boot = j.at("boot");
         if (boot.at("kind") == "direct") {
             spec.boot = DirectBoot{boot.at("kernel").get<std::string>(), boot.at("command_line").get<std::string>()};

@@ -99,6 +99,9 @@ struct VmSpec {
     // Where other uk processes reach the running VM (to stop it, to ask whether its port
     // answers): a Unix socket in the instance's folder.
     std::filesystem::path control_socket;
+    // Where `uk instance stats` asks uk-init's agent for the guest's figures: a Unix
+    // socket in the instance's folder, a console device in the guest. Empty: none.
+    std::filesystem::path agent_socket;
     std::optional<Debugger> debugger;
 };
 

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -91,5 +92,64 @@ TEST_CASE("kill -9 of a guest's QEMU under --restart always brings it back on th
     std::this_thread::sleep_for(1s); // time enough for a restart that should not come
     CHECK(inspect(uk, "web")["status"] == "stopped");
     CHECK(uk.running_monitors().empty());
+    CHECK(uk.running_qemus().empty());
+}
+
+TEST_CASE("uk instance stats --json has memory, CPU and network figures that grow under load", "[e2e]")
+{
+    UkCli uk;
+    auto port = uk::test::free_tcp_port();
+    auto started = uk.run({"run", "-d", "--name", "web", UK_TEST_GO_SERVER, "-p", std::to_string(port) + ":8080"});
+    INFO(started.err);
+    REQUIRE(started.status == 0);
+    auto sample = [&] {
+        auto result = uk.run({"instance", "stats", "web", "--json"});
+        INFO(result.err);
+        REQUIRE(result.status == 0);
+        return json::parse(result.out);
+    };
+    auto before = sample();
+    CHECK(before["name"] == "web");
+    CHECK(before["memory"]["total_kib"] > 50'000);
+    CHECK(before["memory"]["used_kib"] > 0);
+    CHECK(before["memory"]["available_kib"] > 0);
+    CHECK(before["cpu"]["count"] == 1);
+    CHECK(before["program"]["processes"] >= 1);
+    CHECK(before["program"]["rss_kib"] > 1000);
+    for (int i = 0; i < 40; i++)
+        REQUIRE(uk::test::http_get("127.0.0.1", port, "/", 30s));
+    auto after = sample();
+    CHECK(after["uptime_s"] > before["uptime_s"]);
+    CHECK(after["cpu"]["busy_s"] > before["cpu"]["busy_s"]);
+    CHECK(after["program"]["cpu_s"] > before["program"]["cpu_s"]);
+    // 40 requests and answers: several KB each way at least.
+    CHECK(after["network"]["rx_bytes"].get<std::uint64_t>() >= before["network"]["rx_bytes"].get<std::uint64_t>() + 2000);
+    CHECK(after["network"]["tx_bytes"].get<std::uint64_t>() >= before["network"]["tx_bytes"].get<std::uint64_t>() + 4000);
+
+    auto listed = uk.run({"ps", "--stats"});
+    CHECK(listed.out.find("MEM USED") != std::string::npos);
+    CHECK(listed.out.find(" MB / ") != std::string::npos);
+    // --watch: a JSON object a line until Ctrl-C, the CPU share from the second one on.
+    auto watch = uk.start({"instance", "stats", "web", "--json", "--watch", "--interval", "500ms"});
+    std::vector<std::string> lines;
+    for (auto until = std::chrono::steady_clock::now() + 60s; lines.size() < 3 && std::chrono::steady_clock::now() < until;) {
+        std::this_thread::sleep_for(200ms);
+        std::istringstream text(uk.started_output());
+        lines.clear();
+        for (std::string line; std::getline(text, line);)
+            lines.push_back(line);
+    }
+    watch.send_signal(SIGINT);
+    CHECK(watch.wait_for(10s) == 0);
+    REQUIRE(lines.size() >= 3);
+    CHECK(json::parse(lines[0])["cpu"]["percent"].is_null());
+    CHECK(json::parse(lines[2])["cpu"]["percent"].is_number());
+
+    REQUIRE(uk.run({"instance", "stop", "web"}).status == 0);
+    auto stopped = uk.run({"instance", "stats", "web"});
+    CHECK(stopped.status == 69);
+    REQUIRE(stopped.error_lines().size() == 1);
+    CHECK(stopped.error_lines()[0] ==
+          "uk: error: instance web is not running (stopped (0)): start it with uk instance start web");
     CHECK(uk.running_qemus().empty());
 }

@@ -187,3 +187,21 @@ TEST_CASE("qemu: --gdb opens the stub on loopback only, and --gdb-wait starts th
     CHECK(argv.back() == "-S");
     CHECK(std::count(argv.begin(), argv.end(), "-gdb") == 1);
 }
+
+TEST_CASE("qemu: the stats agent's console is a virtio console on a socket QEMU listens on", "[unit][hypervisor]")
+{
+    auto config = microvm_config();
+    auto argv = qemu_argv(config);
+    CHECK(std::find(argv.begin(), argv.end(), "virtconsole,chardev=agent") == argv.end());
+    config.agent_socket = "/state/web/agent.sock";
+    argv = qemu_argv(config);
+    auto serial = std::find(argv.begin(), argv.end(), "virtio-serial-device");
+    REQUIRE(serial != argv.end());
+    CHECK(std::vector<std::string>(serial, serial + 5) ==
+          std::vector<std::string>{"virtio-serial-device", "-chardev",
+                                   "socket,id=agent,path=/state/web/agent.sock,server=on,wait=off", "-device",
+                                   "virtconsole,chardev=agent"});
+    config.machine = Machine::q35;
+    argv = qemu_argv(config);
+    CHECK(std::find(argv.begin(), argv.end(), "virtio-serial-pci") != argv.end());
+}

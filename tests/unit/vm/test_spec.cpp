@@ -10,10 +10,12 @@ TEST_CASE("vm spec: the debugger survives the round trip through vm.json, and ol
     spec.boot = uk::vm::DirectBoot{"/cache/vmlinux", "console=ttyS0"};
     spec.disks = {{.file = "/images/web.img", .read_only = true}};
     spec.control_socket = "/state/web/qmp.sock";
+    spec.agent_socket = "/state/web/agent.sock";
     spec.debugger = uk::vm::Debugger{.port = 4321, .wait = true};
     auto json = uk::vm::to_json(spec);
     auto back = uk::vm::spec_from_json(json);
     REQUIRE(back);
+    CHECK(back->agent_socket == "/state/web/agent.sock");
     REQUIRE(back->debugger);
     CHECK(back->debugger->port == 4321);
     CHECK(back->debugger->wait);
@@ -22,4 +24,6 @@ TEST_CASE("vm spec: the debugger survives the round trip through vm.json, and ol
     auto older = uk::vm::spec_from_json(json);
     REQUIRE(older);
     CHECK_FALSE(older->debugger);
+    json.erase("agent_socket");
+    CHECK(uk::vm::spec_from_json(json)->agent_socket.empty());
 }
