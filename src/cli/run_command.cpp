@@ -279,10 +279,10 @@ Action declare_run(CLI::App& command, const Context& context)
     given["--restart"] =
         command
             .add_option("--restart", options->restart,
-                        "With -d: start the VM again when the program exits (on-failure: with a non-zero status, at "
-                        "most MAX times) or the guest dies, waiting 100 ms doubling to 30 s between tries; uk instance "
-                        "stop ends it (default no)")
-            ->type_name("no|on-failure[:MAX]|always|unless-stopped");
+                        "With -d: start the VM again when the program exits or the guest dies (on-failure: only "
+                        "after a non-zero status or a dead guest, on-failure:MAX at most MAX times), waiting 100 ms "
+                        "doubling to 30 s between tries; uk instance stop ends it (default no)")
+            ->type_name("no|on-failure|always|unless-stopped");
     command.add_flag("-d,--detach", options->detach,
                      "Start the VM in the background, print the instance's name and return once it runs (and its "
                      "first published TCP port answers)");

@@ -77,8 +77,8 @@ TEST_CASE("two detached servers at once: listed, one stopped gracefully, the oth
     CHECK(uk::test::listen_backlog(port_a) > 1); // libslirp's backlog of one, widened by uk
 
     auto table = uk.run({"ps"});
-    CHECK(table.out.starts_with("NAME  STATUS   IMAGE  NETWORK  PORTS"));
-    CHECK(table.out.find("\na     running  web    user     127.0.0.1:" + std::to_string(port_a) + "->8080/tcp") !=
+    CHECK(table.out.starts_with("NAME  STATUS   RESTARTS  IMAGE  NETWORK  PORTS"));
+    CHECK(table.out.find("\na     running  0         web    user     127.0.0.1:" + std::to_string(port_a) + "->8080/tcp") !=
           std::string::npos);
     CHECK(uk.run({"ps", "-q"}).out == "a\nb\n"); // names only: what scripts and completion read
     auto listed = parse_json(uk.run({"instance", "list", "--json"}));
@@ -205,7 +205,7 @@ uk instance rm tapvm
     CHECK(result.output.find("answer: hello from uk\n") != std::string::npos);
     CHECK(result.output.find("uk: error: tap device uktap0 is in use by another program (another VM?): give each VM "
                              "its own tap\nbusy: 69\n") != std::string::npos);
-    CHECK(result.output.find("tapvm  running  web    tap uktap0 192.168.77.2/24  -") != std::string::npos);
+    CHECK(result.output.find("tapvm  running  0         web    tap uktap0 192.168.77.2/24  -") != std::string::npos);
     CHECK(result.output.find("stopped tapvm: the program exited with status 0\n") != std::string::npos);
     CHECK(uk.running_qemus().empty());
     CHECK(uk.instances().empty());

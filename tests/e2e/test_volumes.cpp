@@ -251,6 +251,6 @@ uk instance stop opsvm
     CHECK(result.status == 0);
     CHECK(result.output.find("answer: hello\n") != std::string::npos);
     CHECK(result.output.find("ipv6 answer: hello\n") != std::string::npos);
-    CHECK(result.output.find("opsvm  running  hello  tap uktap0 192.168.78.2/24 fd00:78::2/64") != std::string::npos);
+    CHECK(result.output.find("opsvm  running  0         hello  tap uktap0 192.168.78.2/24 fd00:78::2/64") != std::string::npos);
     CHECK(uk.running_qemus().empty());
 }
