@@ -53,6 +53,14 @@ Result<GuestStats> parse_stats_answer(std::string_view line, std::uint64_t id)
         s.memory.free_kib = memory.at("free_kib").get<std::uint64_t>();
         s.memory.available_kib = memory.at("available_kib").get<std::uint64_t>();
         s.memory.page_cache_kib = memory.at("page_cache_kib").get<std::uint64_t>();
+        s.memory.shmem_kib = memory.value("shmem_kib", std::uint64_t{0});
+        s.memory.anon_kib = memory.value("anon_kib", std::uint64_t{0});
+        s.memory.slab_reclaimable_kib = memory.value("slab_reclaimable_kib", std::uint64_t{0});
+        s.memory.slab_unreclaimable_kib = memory.value("slab_unreclaimable_kib", std::uint64_t{0});
+        s.memory.kernel_stack_kib = memory.value("kernel_stack_kib", std::uint64_t{0});
+        s.memory.page_tables_kib = memory.value("page_tables_kib", std::uint64_t{0});
+        s.memory.percpu_kib = memory.value("percpu_kib", std::uint64_t{0});
+        s.memory.kernel_image_kib = memory.value("kernel_image_kib", std::uint64_t{0});
         const auto& network = json.at("network");
         s.network.rx_bytes = network.at("rx_bytes").get<std::uint64_t>();
         s.network.tx_bytes = network.at("tx_bytes").get<std::uint64_t>();
@@ -66,6 +74,8 @@ Result<GuestStats> parse_stats_answer(std::string_view line, std::uint64_t id)
         const auto& program = json.at("program");
         s.program.processes = program.at("processes").get<unsigned>();
         s.program.rss_kib = program.at("rss_kib").get<std::uint64_t>();
+        s.program.rss_anon_kib = program.value("rss_anon_kib", std::uint64_t{0});
+        s.program.rss_file_kib = program.value("rss_file_kib", std::uint64_t{0});
         s.program.cpu_s = program.at("cpu_s").get<double>();
         return s;
     } catch (const nlohmann::json::exception& e) {
@@ -128,7 +138,15 @@ nlohmann::json to_json(const GuestStats& s)
               {"used_kib", s.memory.used_kib},
               {"free_kib", s.memory.free_kib},
               {"available_kib", s.memory.available_kib},
-              {"page_cache_kib", s.memory.page_cache_kib}}},
+              {"page_cache_kib", s.memory.page_cache_kib},
+              {"shmem_kib", s.memory.shmem_kib},
+              {"anon_kib", s.memory.anon_kib},
+              {"slab_reclaimable_kib", s.memory.slab_reclaimable_kib},
+              {"slab_unreclaimable_kib", s.memory.slab_unreclaimable_kib},
+              {"kernel_stack_kib", s.memory.kernel_stack_kib},
+              {"page_tables_kib", s.memory.page_tables_kib},
+              {"percpu_kib", s.memory.percpu_kib},
+              {"kernel_image_kib", s.memory.kernel_image_kib}}},
             {"network",
              {{"rx_bytes", s.network.rx_bytes},
               {"tx_bytes", s.network.tx_bytes},
@@ -140,7 +158,11 @@ nlohmann::json to_json(const GuestStats& s)
               {"writes", s.disk.writes},
               {"written_bytes", s.disk.written_bytes}}},
             {"program",
-             {{"processes", s.program.processes}, {"rss_kib", s.program.rss_kib}, {"cpu_s", s.program.cpu_s}}}};
+             {{"processes", s.program.processes},
+              {"rss_kib", s.program.rss_kib},
+              {"rss_anon_kib", s.program.rss_anon_kib},
+              {"rss_file_kib", s.program.rss_file_kib},
+              {"cpu_s", s.program.cpu_s}}}};
 }
 
 } // namespace uk::guest

@@ -24,6 +24,11 @@ struct GuestStats {
     } cpu;
     struct {
         std::uint64_t total_kib = 0, used_kib = 0, free_kib = 0, available_kib = 0, page_cache_kib = 0;
+        // Where it goes (/proc/meminfo's words): the tmpfs layers, programs' anonymous
+        // memory, the kernel's slab, stacks, page tables and per-CPU areas, and its image
+        // (text, data, bss: part of what the guest never gets, RAM minus total_kib).
+        std::uint64_t shmem_kib = 0, anon_kib = 0, slab_reclaimable_kib = 0, slab_unreclaimable_kib = 0,
+                      kernel_stack_kib = 0, page_tables_kib = 0, percpu_kib = 0, kernel_image_kib = 0;
     } memory;
     struct {
         std::uint64_t rx_bytes = 0, tx_bytes = 0, rx_packets = 0, tx_packets = 0;
@@ -34,6 +39,7 @@ struct GuestStats {
     struct {
         unsigned processes = 0; // the program and what it started
         std::uint64_t rss_kib = 0;
+        std::uint64_t rss_anon_kib = 0, rss_file_kib = 0; // its own memory, and the files it maps (its text)
         double cpu_s = 0;
     } program;
 };

@@ -116,12 +116,12 @@ std::vector<std::string> qemu_argv(const QemuConfig& c)
     if (!c.qmp_socket.empty())
         add({"-chardev", "socket,id=qmp,path=" + escape_option_value(c.qmp_socket.string()) + ",server=on,wait=off",
              "-mon", "chardev=qmp,mode=control"});
-    // uk-init's stats agent reads hvc0 (the console is the serial port, so hvc0 is the
-    // agent's); QEMU listens on the socket for `uk instance stats`, one asker at a time.
+    // uk-init's stats agent reads the second serial port (COM2, ttyS1); QEMU listens on the
+    // socket for `uk instance stats`, one asker at a time. A serial port rather than a
+    // virtio console, which would take 1 MB of the guest's memory in receive buffers.
     if (!c.agent_socket.empty())
-        add({"-device", microvm ? "virtio-serial-device" : "virtio-serial-pci", "-chardev",
-             "socket,id=agent,path=" + escape_option_value(c.agent_socket.string()) + ",server=on,wait=off",
-             "-device", "virtconsole,chardev=agent"});
+        add({"-chardev", "socket,id=agent,path=" + escape_option_value(c.agent_socket.string()) + ",server=on,wait=off",
+             "-device", "isa-serial,chardev=agent,index=1"});
     if (c.watch_fd)
         for (auto& arg : qemu_watch_args(*c.watch_fd))
             argv.push_back(std::move(arg));

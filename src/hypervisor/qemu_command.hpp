@@ -41,7 +41,7 @@ struct QemuConfig {
     std::vector<vm::SharedFolder> shared_folders;
     Network network = UserNetwork{};
     std::filesystem::path qmp_socket; // QMP for other uk processes (stop, readiness)
-    std::filesystem::path agent_socket; // uk-init's stats agent, on a virtio console
+    std::filesystem::path agent_socket; // uk-init's stats agent, on the second serial port
     // A QMP connection QEMU inherits as this descriptor: the one that watches the guest's
     // run state (guest_watch.hpp).
     std::optional<int> watch_fd;

@@ -32,7 +32,7 @@ static void put(struct text *t, const char *format, ...)
         t->used += (size_t)n;
 }
 
-/* A small /proc file whole, NUL-terminated; empty when it cannot be read. */
+/* A small /proc (or /sys) file whole, NUL-terminated; empty when it cannot be read. */
 static void read_proc(const char *proc, const char *name, char *out, size_t size)
 {
     char path[256];
@@ -82,6 +82,22 @@ static void add_cpu(const char *proc, struct text *t)
         load[0], load[1], load[2]);
 }
 
+/* The kernel's own text, data and bss, from the "Kernel ..." ranges of /proc/iomem. */
+static unsigned long long kernel_image_kib(const char *proc)
+{
+    char iomem[8192];
+    read_proc(proc, "iomem", iomem, sizeof iomem);
+    unsigned long long bytes = 0;
+    for (const char *line = iomem; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        unsigned long long start, end;
+        char name[32];
+        if (sscanf(line, " %llx-%llx : %31[^\n]", &start, &end, name) == 3 && strncmp(name, "Kernel ", 7) == 0 &&
+            end >= start)
+            bytes += end - start + 1;
+    }
+    return bytes / 1024;
+}
+
 static void add_memory(const char *proc, struct text *t)
 {
     char meminfo[8192];
@@ -90,8 +106,13 @@ static void add_memory(const char *proc, struct text *t)
     unsigned long long cache = field_kib(meminfo, "Buffers") + field_kib(meminfo, "Cached");
     unsigned long long used = total > free_kib + cache ? total - free_kib - cache : 0;
     put(t, ",\"memory\":{\"total_kib\":%llu,\"used_kib\":%llu,\"free_kib\":%llu,\"available_kib\":%llu,"
-           "\"page_cache_kib\":%llu}",
-        total, used, free_kib, field_kib(meminfo, "MemAvailable"), cache);
+           "\"page_cache_kib\":%llu,\"shmem_kib\":%llu,\"anon_kib\":%llu,\"slab_reclaimable_kib\":%llu,"
+           "\"slab_unreclaimable_kib\":%llu,\"kernel_stack_kib\":%llu,\"page_tables_kib\":%llu,\"percpu_kib\":%llu,"
+           "\"kernel_image_kib\":%llu}",
+        total, used, free_kib, field_kib(meminfo, "MemAvailable"), cache, field_kib(meminfo, "Shmem"),
+        field_kib(meminfo, "AnonPages"), field_kib(meminfo, "SReclaimable"), field_kib(meminfo, "SUnreclaim"),
+        field_kib(meminfo, "KernelStack"), field_kib(meminfo, "PageTables"), field_kib(meminfo, "Percpu"),
+        kernel_image_kib(proc));
 }
 
 static void add_network(const char *proc, struct text *t)
@@ -154,7 +175,7 @@ static void add_disks(const char *proc, struct text *t)
 static void add_program(const char *proc, struct text *t)
 {
     DIR *dir = opendir(proc);
-    unsigned long long rss = 0;
+    unsigned long long rss = 0, rss_anon = 0, rss_file = 0;
     double cpu = 0;
     int processes = 0;
     long self = (long)getpid();
@@ -171,6 +192,8 @@ static void add_program(const char *proc, struct text *t)
             continue;
         processes++;
         rss += field_kib(text, "VmRSS");
+        rss_anon += field_kib(text, "RssAnon");
+        rss_file += field_kib(text, "RssFile");
         snprintf(name, sizeof name, "%ld/stat", pid);
         read_proc(proc, name, text, sizeof text);
         const char *after = strrchr(text, ')');
@@ -182,7 +205,9 @@ static void add_program(const char *proc, struct text *t)
     }
     if (dir)
         closedir(dir);
-    put(t, ",\"program\":{\"processes\":%d,\"rss_kib\":%llu,\"cpu_s\":%.2f}", processes, rss, cpu);
+    put(t, ",\"program\":{\"processes\":%d,\"rss_kib\":%llu,\"rss_anon_kib\":%llu,\"rss_file_kib\":%llu,"
+           "\"cpu_s\":%.2f}",
+        processes, rss, rss_anon, rss_file, cpu);
 }
 
 int agent_answer(const char *request, const char *proc, char *out, size_t size)
@@ -235,8 +260,7 @@ static _Noreturn void serve(int fd)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            /* Nobody on the host side: wait for one rather than spin. */
-            sleep(1);
+            sleep(1); /* a serial port does not end; this only guards against a spin */
             continue;
         }
         if (c == '\r')
@@ -258,7 +282,13 @@ static _Noreturn void serve(int fd)
 
 pid_t agent_start(void)
 {
-    int fd = open(AGENT_DEVICE, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    /* The kernel keeps a ttyS1 whether or not a UART answered at its address; its type
+     * is 0 (PORT_UNKNOWN) when none did. */
+    char type[16];
+    read_proc("/sys/class/tty", AGENT_TTY "/type", type, sizeof type);
+    if (atoi(type) == 0)
+        return -1;
+    int fd = open("/dev/" AGENT_TTY, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     /* Bytes as they come: no echo, no line editing, no newline translation. */

@@ -1,6 +1,6 @@
 /* The stats agent: a process uk-init forks beside the program, answering the host's
- * "stats ID" requests on a virtio console (hvc0, a Unix socket in the instance's folder
- * on the host) with one line of JSON read from /proc. `uk instance stats` asks; nothing
+ * "stats ID" requests on the second serial port (ttyS1, a Unix socket in the instance's
+ * folder on the host) with one line of JSON read from /proc. `uk instance stats` asks; nothing
  * runs in the guest for it but this one sleeping process. docs/guest.md has the fields. */
 #ifndef UK_INIT_AGENT_H
 #define UK_INIT_AGENT_H
@@ -12,9 +12,9 @@
 extern "C" {
 #endif
 
-#define AGENT_DEVICE "/dev/hvc0"
+#define AGENT_TTY "ttyS1"
 
-/* Forks the agent; -1 (and nothing running) when there is no agent device. */
+/* Forks the agent; -1 (and nothing running) when the VM has no second serial port. */
 pid_t agent_start(void);
 
 /* The answer to one request line, read from the proc file system at `proc` ("/proc" in

@@ -100,7 +100,7 @@ struct VmSpec {
     // answers): a Unix socket in the instance's folder.
     std::filesystem::path control_socket;
     // Where `uk instance stats` asks uk-init's agent for the guest's figures: a Unix
-    // socket in the instance's folder, a console device in the guest. Empty: none.
+    // socket in the instance's folder, a second serial port in the guest. Empty: none.
     std::filesystem::path agent_socket;
     std::optional<Debugger> debugger;
 };

@@ -188,20 +188,19 @@ TEST_CASE("qemu: --gdb opens the stub on loopback only, and --gdb-wait starts th
     CHECK(std::count(argv.begin(), argv.end(), "-gdb") == 1);
 }
 
-TEST_CASE("qemu: the stats agent's console is a virtio console on a socket QEMU listens on", "[unit][hypervisor]")
+TEST_CASE("qemu: the stats agent's line is a second serial port on a socket QEMU listens on", "[unit][hypervisor]")
 {
     auto config = microvm_config();
     auto argv = qemu_argv(config);
-    CHECK(std::find(argv.begin(), argv.end(), "virtconsole,chardev=agent") == argv.end());
+    CHECK(std::find(argv.begin(), argv.end(), "isa-serial,chardev=agent,index=1") == argv.end());
     config.agent_socket = "/state/web/agent.sock";
-    argv = qemu_argv(config);
-    auto serial = std::find(argv.begin(), argv.end(), "virtio-serial-device");
-    REQUIRE(serial != argv.end());
-    CHECK(std::vector<std::string>(serial, serial + 5) ==
-          std::vector<std::string>{"virtio-serial-device", "-chardev",
-                                   "socket,id=agent,path=/state/web/agent.sock,server=on,wait=off", "-device",
-                                   "virtconsole,chardev=agent"});
-    config.machine = Machine::q35;
-    argv = qemu_argv(config);
-    CHECK(std::find(argv.begin(), argv.end(), "virtio-serial-pci") != argv.end());
+    for (auto machine : {Machine::microvm, Machine::q35}) {
+        config.machine = machine;
+        argv = qemu_argv(config);
+        auto agent = std::find(argv.begin(), argv.end(), "socket,id=agent,path=/state/web/agent.sock,server=on,wait=off");
+        REQUIRE(agent != argv.end());
+        CHECK(std::vector<std::string>(agent - 1, agent + 3) ==
+              std::vector<std::string>{"-chardev", "socket,id=agent,path=/state/web/agent.sock,server=on,wait=off",
+                                       "-device", "isa-serial,chardev=agent,index=1"});
+    }
 }

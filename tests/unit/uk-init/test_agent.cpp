@@ -28,7 +28,13 @@ TEST_CASE("agent: the guest's /proc as one JSON line that uk reads back", "[unit
     write_text(proc / "loadavg", "0.50 0.25 0.10 1/30 77\n");
     write_text(proc / "stat", "cpu  300 0 100 900 50 10 20 0 0 0\ncpu0 300 0 100 900 50 10 20 0 0 0\nintr 1\n");
     write_text(proc / "meminfo", "MemTotal:         119460 kB\nMemFree:           89000 kB\nMemAvailable:      "
-                                 "90000 kB\nBuffers:             100 kB\nCached:             4900 kB\n");
+                                 "90000 kB\nBuffers:             100 kB\nCached:             4900 kB\n"
+                                 "Shmem:               300 kB\nAnonPages:          4200 kB\nKernelStack:     480 kB\n"
+                                 "PageTables:          120 kB\nSReclaimable:        600 kB\nSUnreclaim:   "
+                                 "5400 kB\nPercpu:               160 kB\n");
+    write_text(proc / "iomem", "00001000-0009fbff : System RAM\n00100000-01ffffff : System RAM\n"
+                               "  00200000-007fffff : Kernel code\n  00800000-00afffff : Kernel rodata\n"
+                               "  00b00000-00bfffff : Kernel data\n  00c00000-00c7ffff : Kernel bss\n");
     std::filesystem::create_directories(proc / "net");
     write_text(proc / "net/dev",
                "Inter-|   Receive                                                |  Transmit\n"
@@ -46,7 +52,8 @@ TEST_CASE("agent: the guest's /proc as one JSON line that uk reads back", "[unit
         std::filesystem::create_directories(proc / pid);
     write_text(proc / "1/status", "Name:\tuk-init\nVmRSS:\t     300 kB\n");
     write_text(proc / "2/status", "Name:\tkthreadd\n");
-    write_text(proc / "40/status", "Name:\tgo-server\nVmRSS:\t    4140 kB\n");
+    write_text(proc / "40/status", "Name:\tgo-server\nVmRSS:\t    4140 kB\nRssAnon:\t    3000 kB\nRssFile:\t"
+                                   "    1140 kB\n");
     write_text(proc / "40/stat", "40 (go server) S 1 40 40 0 -1 4194560 100 0 0 0 20 5 0 0 20 0 4 0 50 0 0\n");
 
     auto line = answer("stats 42", proc.path());
@@ -63,6 +70,14 @@ TEST_CASE("agent: the guest's /proc as one JSON line that uk reads back", "[unit
     CHECK(stats->memory.used_kib == 119460 - 89000 - 5000);
     CHECK(stats->memory.available_kib == 90000);
     CHECK(stats->memory.page_cache_kib == 5000);
+    CHECK(stats->memory.shmem_kib == 300);
+    CHECK(stats->memory.anon_kib == 4200);
+    CHECK(stats->memory.slab_reclaimable_kib == 600);
+    CHECK(stats->memory.slab_unreclaimable_kib == 5400);
+    CHECK(stats->memory.kernel_stack_kib == 480);
+    CHECK(stats->memory.page_tables_kib == 120);
+    CHECK(stats->memory.percpu_kib == 160);
+    CHECK(stats->memory.kernel_image_kib == (0xc80000 - 0x200000) / 1024); // code, rodata, data, bss
     CHECK(stats->network.rx_bytes == 5000); // loopback left out
     CHECK(stats->network.tx_bytes == 7000);
     CHECK(stats->network.rx_packets == 40);
@@ -72,6 +87,8 @@ TEST_CASE("agent: the guest's /proc as one JSON line that uk reads back", "[unit
     CHECK(stats->disk.written_bytes == 16 * 512);
     CHECK(stats->program.processes == 1);
     CHECK(stats->program.rss_kib == 4140);
+    CHECK(stats->program.rss_anon_kib == 3000);
+    CHECK(stats->program.rss_file_kib == 1140);
     CHECK(stats->program.cpu_s == Approx(0.25));
 
     CHECK_FALSE(uk::guest::parse_stats_answer(line, 41)); // another asker's answer
