@@ -14,6 +14,9 @@ class AttachedView : public RunView {
 public:
     // The VM's process started (before it runs the guest).
     virtual void started(int pid) { (void)pid; }
+    // The program ended because the guest's kernel killed it for memory: what to tell the
+    // user (app/outcome.hpp), beside the exit status the run still returns.
+    virtual void out_of_memory(const std::string& message) { (void)message; }
 };
 
 // Runs the instance whose folder and record `store` already holds. Whatever happens, no

@@ -31,6 +31,15 @@ Error hypervisor_stop_error(const std::string& run_state, vm::Accelerator accele
             fmt::format("{} stopped the guest ({}){}; console log: {}", hypervisor, run_state, reported, log)};
 }
 
+std::string out_of_memory_message(const guest::OomKill& killed, std::uint32_t memory_mib)
+{
+    // Half as much again, in steps of 8M: enough to tell whether memory was all it lacked.
+    auto more = (memory_mib * 3 / 2 + 7) / 8 * 8;
+    return fmt::format("the guest's {}M of memory ran out and its kernel killed {} (which held {}M of its own): give "
+                       "the VM more with --mem, e.g. --mem {}M",
+                       memory_mib, killed.process, (killed.anon_rss_kib + 1023) / 1024, more);
+}
+
 Result<int> run_result(const RunOutcome& outcome, vm::Accelerator accelerator, const std::string& hypervisor,
                        const std::filesystem::path& console_log)
 {
@@ -56,6 +65,11 @@ Result<int> run_result(const RunOutcome& outcome, vm::Accelerator accelerator, c
         return fail(ErrorKind::guest_failed,
                     "the guest kernel found no root file system to mount (a damaged image, or a --kernel without "
                     "virtio-blk or SquashFS); console log: {}",
+                    console_log.string());
+    if (guest::is_out_of_memory_panic(outcome.panic_line))
+        return fail(ErrorKind::guest_failed,
+                    "the guest ran out of memory before its program could run (the kernel found nothing left to "
+                    "free): give the VM more with --mem; console log: {}",
                     console_log.string());
     if (!outcome.panic_line.empty())
         return fail(ErrorKind::guest_failed, "the guest kernel panicked ({}); console log: {}", outcome.panic_line,

@@ -18,6 +18,10 @@ namespace uk::app {
 Error hypervisor_stop_error(const std::string& run_state, vm::Accelerator accelerator, const std::string& said,
                             const std::string& hypervisor, const std::filesystem::path& console_log);
 
+// What to say when the guest's kernel killed the program for memory: the memory the VM
+// had, what the program held, and a --mem to try.
+std::string out_of_memory_message(const guest::OomKill& killed, std::uint32_t memory_mib);
+
 // The program's exit status, or the error that says why the run ended without one.
 Result<int> run_result(const RunOutcome& outcome, vm::Accelerator accelerator, const std::string& hypervisor,
                        const std::filesystem::path& console_log);

@@ -108,6 +108,8 @@ Result<RunOutcome> supervise(vm::Machine& machine, const Supervision& how, RunVi
         }
         if (guest::is_kernel_panic_line(line) && outcome.panic_line.empty())
             outcome.panic_line = std::string(line);
+        if (auto killed = guest::find_oom_kill(line))
+            outcome.oom_kill = std::move(*killed);
     };
     auto kill = [&] {
         outcome.forced = true;

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/signals.hpp"
+#include "guest/console_protocol.hpp"
 #include "vm/backend.hpp"
 
 #include <chrono>
@@ -42,6 +43,7 @@ struct RunOutcome {
     int stop_signal = 0;               // the signal behind the last stop request, when known
     bool forced = false;               // the VM had to be killed
     std::string panic_line;            // "Kernel panic - not syncing: ..." when the kernel panicked
+    std::optional<guest::OomKill> oom_kill; // the last process the guest's OOM killer ended
     // The hypervisor stopped the guest by itself (KVM could not run it, a held panic, a
     // disk error): its run state. uk then ended the VM.
     std::optional<std::string> hypervisor_stop;

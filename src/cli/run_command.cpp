@@ -83,6 +83,8 @@ public:
                            : "stopping the VM (the program gets SIGTERM); press Ctrl-C again to stop it at once");
     }
     void command_line(const std::vector<std::string>& argv) override { log::result(shell_quote(argv)); }
+    // uk run's status stays the program's (137); the line says why it was killed.
+    void out_of_memory(const std::string& message) override { log::error(message); }
     void debugger(const DebuggerHint& hint) override
     {
         auto target = fmt::format("-ex 'target remote 127.0.0.1:{}'", hint.port);

@@ -28,4 +28,41 @@ bool is_root_mount_panic(std::string_view panic_line)
     return panic_line.find("VFS: Unable to mount root fs") != std::string_view::npos;
 }
 
+bool is_out_of_memory_panic(std::string_view panic_line)
+{
+    return panic_line.find("System is deadlocked on memory") != std::string_view::npos ||
+           panic_line.find("Out of memory and no killable processes") != std::string_view::npos;
+}
+
+namespace {
+
+// The number after `key` ("anon-rss:") up to its "kB".
+std::uint64_t kib_after(std::string_view line, std::string_view key)
+{
+    auto at = line.find(key);
+    if (at == std::string_view::npos)
+        return 0;
+    auto digits = line.substr(at + key.size());
+    std::uint64_t value = 0;
+    std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    return value;
+}
+
+} // namespace
+
+std::optional<OomKill> find_oom_kill(std::string_view line)
+{
+    static constexpr std::string_view marker = "Out of memory: Killed process ";
+    auto at = line.find(marker);
+    if (at == std::string_view::npos)
+        return std::nullopt;
+    auto rest = line.substr(at + marker.size());
+    auto open = rest.find('(');
+    auto close = rest.find(") ", open == std::string_view::npos ? 0 : open);
+    if (open == std::string_view::npos || close == std::string_view::npos)
+        return std::nullopt;
+    return OomKill{std::string(rest.substr(open + 1, close - open - 1)), kib_after(rest, "anon-rss:"),
+                   kib_after(rest, "file-rss:")};
+}
+
 } // namespace uk::guest

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <optional>
 #include <string_view>
 
@@ -22,5 +24,18 @@ bool is_kernel_panic_line(std::string_view line);
 
 // The kernel's panic because it found no root file system to mount.
 bool is_root_mount_panic(std::string_view panic_line);
+
+// The kernel's panic because memory ran out with nothing left to kill (the kernel alone
+// did not fit, as in a guest too small to boot).
+bool is_out_of_memory_panic(std::string_view panic_line);
+
+// "Out of memory: Killed process 71 (node) total-vm:..., anon-rss:4264kB, file-rss:0kB, ...":
+// the kernel's OOM killer ended a process of the guest.
+struct OomKill {
+    std::string process;
+    std::uint64_t anon_rss_kib = 0;
+    std::uint64_t file_rss_kib = 0;
+};
+std::optional<OomKill> find_oom_kill(std::string_view line);
 
 } // namespace uk::guest

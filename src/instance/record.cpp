@@ -55,6 +55,7 @@ nlohmann::json to_json(const Record& record, const InstanceStatus& status, const
     json["exit_status"] = status.exit_status ? nlohmann::json(*status.exit_status) : nlohmann::json(nullptr);
     json["console_log"] = files.console_log().string();
     json["failure"] = status.failure.empty() ? nlohmann::json(nullptr) : nlohmann::json(status.failure);
+    json["out_of_memory"] = status.out_of_memory ? nlohmann::json(*status.out_of_memory) : nlohmann::json(nullptr);
     return json;
 }
 
@@ -106,19 +107,37 @@ bool qemu_alive(int pid, const Files& files)
     return cmdline.find(files.qmp_socket().string()) != std::string::npos;
 }
 
-std::optional<int> exit_status_in_log(const std::filesystem::path& console_log)
+namespace {
+
+// What the console log says about the last run: the program's status, and the process
+// the guest's OOM killer ended, if it did.
+struct LastRun {
+    std::optional<int> exit_status;
+    std::optional<std::string> oom_killed;
+};
+
+LastRun last_run_in_log(const std::filesystem::path& console_log)
 {
     std::ifstream in(console_log, std::ios::binary);
-    std::optional<int> status;
+    LastRun run;
     for (std::string line; std::getline(in, line);) {
         if (!line.empty() && line.back() == '\r')
             line.pop_back();
         if (auto found = guest::find_exit_status_line(line))
-            status = found->status;
+            run.exit_status = found->status;
+        else if (auto killed = guest::find_oom_kill(line))
+            run.oom_killed = killed->process;
         else if (is_restart_line(line))
-            status.reset();
+            run = {};
     }
-    return status;
+    return run;
+}
+
+} // namespace
+
+std::optional<int> exit_status_in_log(const std::filesystem::path& console_log)
+{
+    return last_run_in_log(console_log).exit_status;
 }
 
 namespace {
@@ -174,12 +193,14 @@ InstanceStatus status_of(const Record& record, const Files& files)
         return {State::restarting, record.last_exit_status, {}};
     if (auto failure = read_failure(files))
         return {State::failed, std::nullopt, failure->error.message};
-    auto exit_status = exit_status_in_log(files.console_log());
+    auto run = last_run_in_log(files.console_log());
+    // Killed for memory: the program's SIGKILL came from the guest's kernel.
+    auto oom = run.exit_status == 128 + SIGKILL ? run.oom_killed : std::nullopt;
     if (record.stop_requested)
-        return {State::stopped, exit_status, {}};
-    if (exit_status)
-        return {State::exited, exit_status, {}};
-    return {State::crashed, std::nullopt, {}};
+        return {State::stopped, run.exit_status, {}, oom};
+    if (run.exit_status)
+        return {State::exited, run.exit_status, {}, oom};
+    return {State::crashed, std::nullopt, {}, std::nullopt};
 }
 
 const char* state_name(State state)
@@ -198,7 +219,9 @@ const char* state_name(State state)
 std::string describe(const InstanceStatus& status)
 {
     std::string text = state_name(status.state);
-    if (status.exit_status)
+    if (status.exit_status && status.out_of_memory)
+        text += " (" + std::to_string(*status.exit_status) + ", out of memory)";
+    else if (status.exit_status)
         text += " (" + std::to_string(*status.exit_status) + ")";
     else if (status.state == State::stopped)
         text += " (killed)";

@@ -55,6 +55,7 @@ struct InstanceStatus {
     State state = State::crashed;
     std::optional<int> exit_status; // the program's, from uk-init's console line
     std::string failure;            // why, when failed
+    std::optional<std::string> out_of_memory; // the process the guest's kernel killed for memory (status 137)
 };
 
 struct Files {

@@ -6,6 +6,7 @@
 #include "core/files.hpp"
 #include "support/fake_backend.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tools.hpp"
 
 #include <catch2/catch.hpp>
 #include <fcntl.h>
@@ -363,4 +364,52 @@ TEST_CASE("use case: under always a guest that dies comes back until a stop ends
     std::this_thread::sleep_for(500ms);
     CHECK(backend.log->started == started); // nothing starts after the stop
     CHECK(instance.store.load("box")->last_exit_status == std::nullopt);
+}
+
+TEST_CASE("use case: a program the guest's kernel killed for memory keeps its status 137, and the user is told why",
+          "[unit][app]")
+{
+    Instance instance;
+    instance.record.memory_mib = 32;
+    FakeBackend backend;
+    backend.script = {FakeStep::running(),
+                      FakeStep::console("Out of memory: Killed process 71 (node) total-vm:614532kB, anon-rss:20480kB, "
+                                        "file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:264kB oom_score_adj:0\n"
+                                        "uk-init: exit status 137\n"),
+                      FakeStep::end()};
+    class Told final : public uk::app::AttachedView {
+    public:
+        void out_of_memory(const std::string& message) override { said = message; }
+        std::string said;
+    } told;
+    FakeStops stops;
+    auto status = uk::app::run_attached(instance.store, instance.record, instance.spec, backend, told, stops);
+    REQUIRE(status);
+    CHECK(*status == 137);
+    CHECK(told.said == "the guest's 32M of memory ran out and its kernel killed node (which held 20M of its own): give "
+                       "the VM more with --mem, e.g. --mem 48M");
+
+    // A detached one says so in its status.
+    REQUIRE(instance.store.create("box"));
+    uk::test::write_text(instance.files().console_log(),
+                         "Out of memory: Killed process 71 (node) total-vm:1kB, anon-rss:1kB, file-rss:0kB\n"
+                         "uk-init: exit status 137\n");
+    auto status_now = uk::instance::status_of(instance.record, instance.files());
+    CHECK(uk::instance::describe(status_now) == "exited (137, out of memory)");
+    CHECK(uk::instance::to_json(instance.record, status_now, instance.files())["out_of_memory"] == "node");
+}
+
+TEST_CASE("use case: a guest too small for its own kernel is told to take more memory", "[unit][app]")
+{
+    Instance instance;
+    FakeBackend backend;
+    backend.script = {FakeStep::running(), FakeStep::console("Kernel panic - not syncing: System is deadlocked on memory\n"),
+                      FakeStep::end()};
+    Seen seen;
+    FakeStops stops;
+    auto status = uk::app::run_attached(instance.store, instance.record, instance.spec, backend, seen, stops);
+    REQUIRE_FALSE(status);
+    CHECK(status.error().kind == uk::ErrorKind::guest_failed);
+    CHECK(status.error().message.starts_with("the guest ran out of memory before its program could run (the kernel "
+                                             "found nothing left to free): give the VM more with --mem; console log: "));
 }
