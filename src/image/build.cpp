@@ -307,8 +307,9 @@ Result<BuildResult> build_image(const BuildRequest& request)
     }
     SquashfsOptions squashfs;
     squashfs.compression = resolve_compression(request.compression, raw_bytes);
-    log::detail("{} files, {} before compression; the root is {} SquashFS", plan->listing.size(), human_bytes(raw_bytes),
-                to_string(squashfs.compression));
+    squashfs.block_size = block_size_for(raw_bytes);
+    log::detail("{} files, {} before compression; the root is {} SquashFS in {} KiB blocks", plan->listing.size(),
+                human_bytes(raw_bytes), to_string(squashfs.compression), squashfs.block_size / 1024);
     squashfs.cancelled = request.cancelled;
     auto disk = write_disk(
         DiskSpec{.root = &plan->tree,

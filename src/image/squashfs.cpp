@@ -197,6 +197,12 @@ Compression resolve_compression(Compression compression, std::uint64_t raw_bytes
     return raw_bytes < large_root ? Compression::zstd : Compression::lz4;
 }
 
+std::uint32_t block_size_for(std::uint64_t raw_bytes)
+{
+    constexpr std::uint64_t large_root = 32ull * 1000 * 1000;
+    return raw_bytes < large_root ? 128 * 1024 : 1024 * 1024;
+}
+
 Result<std::uint64_t> write_squashfs(const FileTree& tree, const SquashfsOptions& options, int fd,
                                      std::uint64_t offset)
 {

@@ -20,11 +20,16 @@ using settings::Compression;
 // What auto means for a root of this many bytes before compression.
 Compression resolve_compression(Compression compression, std::uint64_t raw_bytes);
 
+// The data block size for a root of this many bytes: 128 KiB below 32 MB, 1 MiB above.
+// The guest's kernel keeps four blocks in caches and decompresses a block at a time, so
+// 1 MiB blocks cost a guest 4-5 MiB of memory that 128 KiB ones do not; a large program
+// (Node.js) starts 0.3-0.4 s sooner under TCG with them, a small one (the Go server) does
+// not (docs/performance.md).
+std::uint32_t block_size_for(std::uint64_t raw_bytes);
+
 struct SquashfsOptions {
     Compression compression = Compression::zstd;
-    // 1 MiB, not mksquashfs's 128 KiB: a large program is read in eight times fewer
-    // requests (Node.js starts 0.3-0.4 s sooner under TCG) and a small one loses nothing.
-    std::uint32_t block_size = 1024 * 1024;
+    std::uint32_t block_size = 1024 * 1024; // block_size_for() says which
     std::uint32_t zstd_level = 9;
     unsigned workers = 0;            // 0: one per CPU
     std::uint32_t modification_time = 0; // every inode and the superblock

@@ -147,12 +147,14 @@ TEST_CASE("image: the root's compression is selectable", "[unit][image]")
     }
 }
 
-TEST_CASE("image: auto compression is zstd for a small root, lz4 for a large one, blocks are 1 MiB", "[unit][image]")
+TEST_CASE("image: a small root is zstd in 128 KiB blocks, a large one lz4 in 1 MiB blocks", "[unit][image]")
 {
     using uk::image::Compression;
     CHECK(uk::image::resolve_compression(Compression::automatic, 31'000'000) == Compression::zstd);
     CHECK(uk::image::resolve_compression(Compression::automatic, 33'000'000) == Compression::lz4);
     CHECK(uk::image::resolve_compression(Compression::none, 33'000'000) == Compression::none);
+    CHECK(uk::image::block_size_for(31'000'000) == 128 * 1024);
+    CHECK(uk::image::block_size_for(33'000'000) == 1024 * 1024);
 
     TempDir dir;
     auto request = probe_request(dir / "probe.img");
@@ -161,7 +163,7 @@ TEST_CASE("image: auto compression is zstd for a small root, lz4 for a large one
     CHECK(built->compression == Compression::zstd);
     auto summary = run_tool({"unsquashfs", "-s", "-o", root_offset(dir / "probe.img"), (dir / "probe.img").string()});
     CHECK(summary.output.find("Compression zstd") != std::string::npos);
-    CHECK(summary.output.find("Block size 1048576") != std::string::npos);
+    CHECK(summary.output.find("Block size 131072") != std::string::npos);
 }
 
 TEST_CASE("image: a failed build leaves nothing behind", "[unit][image]")
