@@ -23,9 +23,9 @@ struct KernelRecord {
 };
 
 // Below this much memory uk's kernel and uk-init do not come up: the kernel alone (uk-init
-// and a static program) boots at 25 MiB and runs out of memory at 24; 3 MiB of margin
+// and a static program) boots at 21 MiB and runs out of memory at 20; 3 MiB of margin
 // (docs/guest.md, "Memory").
-inline constexpr std::uint64_t minimum_memory_mib = 28;
+inline constexpr std::uint64_t minimum_memory_mib = 24;
 
 std::span<const std::byte> kernel_image(); // bzImage
 KernelRecord kernel_record();

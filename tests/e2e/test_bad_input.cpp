@@ -51,7 +51,7 @@ TEST_CASE("usage mistakes: one line, status 2", "[e2e]")
 {
     UkCli uk;
     check_one_error_line(uk.run({"run", UK_TEST_PROBE, "--mem", "16M"}), 2,
-                         "--mem 16M is below the 28M that uk's kernel needs to boot: give --mem 28M or more");
+                         "--mem 16M is below the 24M that uk's kernel needs to boot: give --mem 24M or more");
     check_one_error_line(uk.run({"run", UK_TEST_PROBE, "--mem", "lots"}), 2,
                          "--mem: expected a size like \"128M\" or \"1G\", got \"lots\"");
     check_one_error_line(uk.run({"run", UK_TEST_PROBE, "-p", "http"}), 2,
