@@ -334,6 +334,7 @@ Action declare_instance(CLI::App& command, const Context& context)
     command.footer("Examples:\n"
                    "  uk run -d --name web server -p 8080 && uk ps\n"
                    "  uk instance logs -f web\n"
+                   "  uk instance stats --watch web\n"
                    "  uk instance stop web && uk instance rm web");
     return [=, &context, &command]() -> Result<int> {
         if (list_command->parsed())
