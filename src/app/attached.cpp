@@ -2,6 +2,8 @@
 
 #include "app/outcome.hpp"
 
+#include <csignal>
+
 namespace uk::app {
 namespace {
 
@@ -46,7 +48,7 @@ Result<int> run_attached(const instance::Store& store, instance::Record record, 
     auto status = outcome ? run_result(*outcome, spec.accelerator, backend.name(), files.console_log())
                           : Result<int>(fail(outcome.error()));
     machine->reset();
-    if (status && outcome->oom_kill && *status == 128 + 9)
+    if (status && outcome->oom_kill && *status == 128 + SIGKILL)
         view.out_of_memory(out_of_memory_message(*outcome->oom_kill, record.memory_mib));
     if (!status && status.error().kind == ErrorKind::guest_failed) {
         // The error names the console log: the instance stays, listed, so it can be read

@@ -1,29 +1,20 @@
 #include "app/stop.hpp"
 
 #include <csignal>
+#include <functional>
 #include <thread>
 
 namespace uk::app {
 
 using namespace std::chrono_literals;
 
-bool wait_for_end(const instance::Record& record, const instance::Files& files, std::chrono::milliseconds timeout)
-{
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (instance::qemu_alive(record.qemu_pid, files)) {
-        if (std::chrono::steady_clock::now() >= deadline)
-            return false;
-        std::this_thread::sleep_for(20ms);
-    }
-    return true;
-}
-
 namespace {
 
-bool wait_for_monitor_end(const instance::Record& record, std::chrono::milliseconds timeout)
+// Polls `alive` until it is false (true) or the timeout passes (false).
+bool wait_while(const std::function<bool()>& alive, std::chrono::milliseconds timeout)
 {
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (instance::monitor_alive(record)) {
+    while (alive()) {
         if (std::chrono::steady_clock::now() >= deadline)
             return false;
         std::this_thread::sleep_for(20ms);
@@ -32,6 +23,11 @@ bool wait_for_monitor_end(const instance::Record& record, std::chrono::milliseco
 }
 
 } // namespace
+
+bool wait_for_end(const instance::Record& record, const instance::Files& files, std::chrono::milliseconds timeout)
+{
+    return wait_while([&] { return instance::qemu_alive(record.qemu_pid, files); }, timeout);
+}
 
 Result<Stopped> stop(const instance::Store& store, instance::Record record, vm::Backend& backend,
                      std::chrono::milliseconds timeout)
@@ -57,7 +53,7 @@ Result<Stopped> stop(const instance::Store& store, instance::Record record, vm::
         if (auto saved = store.save(record); !saved)
             return fail(saved.error());
     }
-    if (monitored && !wait_for_monitor_end(record, 5s))
+    if (monitored && !wait_while([&] { return instance::monitor_alive(record); }, 5s))
         ::kill(record.monitor_pid, SIGKILL);
     if (auto latest = store.load(record.name))
         record = *latest;

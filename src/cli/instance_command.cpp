@@ -7,6 +7,7 @@
 #include "cli/backend.hpp"
 #include "cli/command.hpp"
 #include "cli/json_output.hpp"
+#include "cli/table.hpp"
 #include "cli/instance_commands.hpp"
 #include "core/exit_status.hpp"
 #include "core/log.hpp"
@@ -53,21 +54,6 @@ Result<Found> find_instance(const Context& context, const std::string& name)
     return Found{std::move(*store), std::move(*record), std::move(files)};
 }
 
-// Columns as wide as their widest cell, two spaces apart; the last one as it is.
-void print_table(const std::vector<std::vector<std::string>>& rows)
-{
-    std::vector<std::size_t> widths(rows.front().size());
-    for (const auto& row : rows)
-        for (std::size_t i = 0; i < row.size(); i++)
-            widths[i] = std::max(widths[i], row[i].size());
-    for (const auto& row : rows) {
-        std::string line;
-        for (std::size_t i = 0; i < row.size(); i++)
-            line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], widths[i]) : row[i];
-        log::result(line);
-    }
-}
-
 struct ListOptions {
     bool json = false;
     bool stats = false;
@@ -75,9 +61,10 @@ struct ListOptions {
 
 // uk ps --stats: a running instance's figures, or nothing (it is not running, or its
 // guest does not answer in time; uk instance stats says why).
-std::optional<guest::GuestStats> quick_stats(const instance::Store& store, const instance::Record& record)
+std::optional<guest::GuestStats> quick_stats(const instance::Store& store, const instance::Record& record,
+                                             const instance::InstanceStatus& status)
 {
-    if (instance::status_of(record, store.files(record.name)).state != instance::State::running)
+    if (status.state != instance::State::running)
         return std::nullopt;
     auto stats = app::instance_stats(store, record.name, 3s);
     return stats ? std::optional(*stats) : std::nullopt;
@@ -92,9 +79,10 @@ Result<int> list(const ListOptions& options, const Context& context)
     if (options.json) {
         auto out = nlohmann::json::array();
         for (const auto& r : records) {
-            out.push_back(instance::to_json(r, instance::status_of(r, store->files(r.name)), store->files(r.name)));
+            auto status = instance::status_of(r, store->files(r.name));
+            out.push_back(instance::to_json(r, status, store->files(r.name)));
             if (options.stats) {
-                auto stats = quick_stats(*store, r);
+                auto stats = quick_stats(*store, r, status);
                 out.back()["stats"] = stats ? guest::to_json(*stats) : nlohmann::json(nullptr);
             }
         }
@@ -118,11 +106,12 @@ Result<int> list(const ListOptions& options, const Context& context)
             ports += (ports.empty() ? "" : ",") + fmt::format("127.0.0.1:{}->gdb", *r.gdb_port);
         for (const auto& m : r.mounts)
             mounts += (mounts.empty() ? "" : ",") + m.to_string();
-        rows.push_back({r.name, instance::describe(instance::status_of(r, store->files(r.name))),
+        auto status = instance::status_of(r, store->files(r.name));
+        rows.push_back({r.name, instance::describe(status),
                         std::to_string(r.restarts), r.image.stem().string(), r.network, ports.empty() ? "-" : ports,
                         mounts.empty() ? "-" : mounts, r.created});
         if (options.stats) {
-            auto stats = quick_stats(*store, r);
+            auto stats = quick_stats(*store, r, status);
             auto used = stats ? fmt::format("{} / {}", human_bytes(stats->memory.used_kib * 1024),
                                             human_bytes(stats->memory.total_kib * 1024))
                               : std::string("-");

@@ -4,6 +4,7 @@
 #include "app/volumes.hpp"
 #include "cli/command.hpp"
 #include "cli/json_output.hpp"
+#include "cli/table.hpp"
 #include "core/exit_status.hpp"
 #include "core/log.hpp"
 #include "core/signals.hpp"
@@ -112,20 +113,11 @@ Result<int> list(const ListOptions& options, const Context& context)
             log::result(v.name);
         return exit_success;
     }
-    std::vector<std::array<std::string, 5>> rows{{"NAME", "SIZE", "USED", "CREATED", "MOUNTED BY"}};
+    std::vector<std::vector<std::string>> rows{{"NAME", "SIZE", "USED", "CREATED", "MOUNTED BY"}};
     for (const auto& v : *volumes)
         rows.push_back({v.name, binary_size(v.size_bytes), binary_size(v.used_bytes), v.created,
                         mounted_by(app::users_of(found->instances, v.name))});
-    std::array<std::size_t, 5> widths{};
-    for (const auto& row : rows)
-        for (std::size_t i = 0; i < row.size(); i++)
-            widths[i] = std::max(widths[i], row[i].size());
-    for (const auto& row : rows) {
-        std::string line;
-        for (std::size_t i = 0; i < row.size(); i++)
-            line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], widths[i]) : row[i];
-        log::result(line);
-    }
+    print_table(rows);
     return exit_success;
 }
 

@@ -27,11 +27,9 @@ Status send_all(int fd, std::string_view bytes)
     return {};
 }
 
-} // namespace
-
-Result<GuestStats> parse_stats_answer(std::string_view line, std::uint64_t id)
+// The agent's answer, parsed once (line: the same answer as text, for the message).
+Result<GuestStats> stats_from(const nlohmann::json& json, std::string_view line, std::uint64_t id)
 {
-    auto json = nlohmann::json::parse(line, nullptr, false);
     if (!json.is_object())
         return fail(ErrorKind::io, "the guest's agent answered something that is not JSON: {}",
                     std::string(line.substr(0, 80)));
@@ -83,6 +81,13 @@ Result<GuestStats> parse_stats_answer(std::string_view line, std::uint64_t id)
     }
 }
 
+} // namespace
+
+Result<GuestStats> parse_stats_answer(std::string_view line, std::uint64_t id)
+{
+    return stats_from(nlohmann::json::parse(line, nullptr, false), line, id);
+}
+
 Result<GuestStats> ask_stats(const std::filesystem::path& agent_socket, std::chrono::milliseconds timeout)
 {
     sockaddr_un address{};
@@ -109,7 +114,7 @@ Result<GuestStats> ask_stats(const std::filesystem::path& agent_socket, std::chr
             auto json = nlohmann::json::parse(line, nullptr, false);
             if (json.is_object() && json.contains("id") && json["id"] != id)
                 continue; // for an earlier asker that gave up
-            return parse_stats_answer(line, id);
+            return stats_from(json, line, id);
         }
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
         if (left <= 0)

@@ -97,15 +97,22 @@ Result<Record> record_from_json(const nlohmann::json& j, const std::string& wher
     }
 }
 
-bool qemu_alive(int pid, const Files& files)
+namespace {
+
+// Is `pid` alive, and does its command line hold `mark`? A zombie's command line is
+// empty; another program under a reused pid has its own.
+bool alive_with_command_line(int pid, std::string_view mark)
 {
     if (pid <= 0 || (::kill(pid, 0) != 0 && errno != EPERM))
         return false;
-    // A zombie's command line is empty; another program under a reused pid has its own.
     std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
     std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return cmdline.find(files.qmp_socket().string()) != std::string::npos;
+    return cmdline.find(mark) != std::string::npos;
 }
+
+} // namespace
+
+bool qemu_alive(int pid, const Files& files) { return alive_with_command_line(pid, files.qmp_socket().string()); }
 
 namespace {
 
@@ -155,12 +162,8 @@ bool is_restart_line(std::string_view line) { return line.starts_with(restart_pr
 
 bool monitor_alive(const Record& record)
 {
-    if (record.monitor_pid <= 0 || (::kill(record.monitor_pid, 0) != 0 && errno != EPERM))
-        return false;
-    std::ifstream in("/proc/" + std::to_string(record.monitor_pid) + "/cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     using namespace std::string_literals;
-    return cmdline.find("\0instance\0monitor\0"s + record.name + '\0') != std::string::npos;
+    return alive_with_command_line(record.monitor_pid, "\0instance\0monitor\0"s + record.name + '\0');
 }
 
 Status write_failure(const Files& files, const Failure& failure)

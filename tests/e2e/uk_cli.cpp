@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -141,40 +142,44 @@ UkCli::HttpWait UkCli::wait_for_http_ok(uk::Process& run, std::uint16_t port, co
                               std::to_string(deadline.count()) + " s while uk kept running"};
 }
 
-std::vector<int> UkCli::running_qemus() const
+namespace {
+
+std::string read_proc_file(const std::filesystem::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return {(std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()};
+}
+
+// The pids whose /proc folder `matches` accepts.
+std::vector<int> processes_where(const std::function<bool(const std::filesystem::path&)>& matches)
 {
     std::vector<int> pids;
     for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
         auto name = entry.path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos)
-            continue;
-        std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        bool qemu = cmdline.find("qemu-system") != std::string::npos || cmdline.find("fake-qemu") != std::string::npos;
-        if (qemu && cmdline.find(home_.path().string()) != std::string::npos)
+        if (name.find_first_not_of("0123456789") == std::string::npos && matches(entry.path()))
             pids.push_back(std::stoi(name));
     }
     return pids;
 }
 
+} // namespace
+
+std::vector<int> UkCli::running_qemus() const
+{
+    return processes_where([&](const std::filesystem::path& proc) {
+        auto cmdline = read_proc_file(proc / "cmdline");
+        bool qemu = cmdline.find("qemu-system") != std::string::npos || cmdline.find("fake-qemu") != std::string::npos;
+        return qemu && cmdline.find(home_.path().string()) != std::string::npos;
+    });
+}
+
 std::vector<int> UkCli::running_monitors() const
 {
-    std::vector<int> pids;
     auto home = "UK_HOME=" + home_.path().string() + '\0';
-    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-        auto name = entry.path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos)
-            continue;
-        std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (cmdline.find(std::string("instance\0monitor\0", 17)) == std::string::npos)
-            continue;
-        std::ifstream env_in(entry.path() / "environ", std::ios::binary);
-        std::string environment((std::istreambuf_iterator<char>(env_in)), std::istreambuf_iterator<char>());
-        if (environment.find(home) != std::string::npos)
-            pids.push_back(std::stoi(name));
-    }
-    return pids;
+    return processes_where([&](const std::filesystem::path& proc) {
+        return read_proc_file(proc / "cmdline").find(std::string("instance\0monitor\0", 17)) != std::string::npos &&
+               read_proc_file(proc / "environ").find(home) != std::string::npos;
+    });
 }
 
 std::vector<std::string> UkCli::images() const { return names_in(home_ / "images"); }
