@@ -15,7 +15,7 @@ packages=(
     # firmware-bootable images (uk image create) and UEFI boot (uk run --boot firmware --uefi)
     syslinux syslinux-common mtools ovmf
     # tests: Debian's Go and Node.js for the workloads, independent readers of what uk writes
-    golang-go nodejs squashfs-tools fdisk mtools dosfstools file curl iproute2
+    golang-go nodejs squashfs-tools erofs-utils fdisk mtools dosfstools file curl iproute2
     # tests: support/fake-qemu, a stand-in for QEMU on hosts whose KVM fails
     python3
     # tests of OCI images: umoci makes them, skopeo copies them, a local registry serves them

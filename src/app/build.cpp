@@ -76,6 +76,7 @@ Result<image::BuildRequest> complete_request(image::BuildRequest request, const 
         request.writable_root_mib = settings.writable_root_size->mib;
     request.strip = settings.strip;
     request.compression = settings.compression;
+    request.root_fs = settings.root_fs;
     if (settings.strace) {
         auto strace = find_in_path("strace");
         if (!strace)

@@ -160,18 +160,23 @@ Result<vm::VmSpec> direct_boot_spec(const RunRequest& request, const config::Set
     auto image = direct_boot_image(request, settings, *kernel_file, store);
     if (!image)
         return fail(image.error());
-    auto partuuid = image::bootable_root_partuuid(*image);
-    if (!partuuid)
-        return fail(partuuid.error());
+    auto root = image::bootable_root(*image);
+    if (!root)
+        return fail(root.error());
+    // An EROFS root is read in place: the image becomes the guest's persistent memory, on
+    // a PC machine (QEMU's microvm gives memory devices no address).
+    bool in_place = root->file_system == settings::RootFs::erofs;
     auto kernel = kernel_file->path.empty()
                       ? guest::direct_boot_kernel(paths.cache)
                       : Result<std::filesystem::path>(std::filesystem::absolute(kernel_file->path));
     if (!kernel)
         return fail(kernel.error());
     guest::GuestBoot boot{
-        .has_pci = false,
+        .has_pci = in_place,
         .emulated = accelerator == vm::Accelerator::tcg,
-        .root_device = "PARTUUID=" + *partuuid,
+        .root_device = "PARTUUID=" + root->partuuid,
+        .root_file_system = settings::to_string(root->file_system),
+        .root_in_place = in_place,
         .address = network.address,
         .dhcp = network.dhcp,
         .verbose = settings.verbose,
@@ -189,7 +194,12 @@ Result<vm::VmSpec> direct_boot_spec(const RunRequest& request, const config::Set
                     "the mounts make the guest kernel's command line {} bytes long, over Linux's {}: use shorter guest "
                     "paths or fewer mounts",
                     command_line.size(), guest::max_command_line);
-    std::vector<vm::Disk> disks{{.file = std::filesystem::absolute(*image), .read_only = true}};
+    std::vector<vm::Disk> disks;
+    std::optional<vm::PersistentMemory> persistent_memory;
+    if (in_place)
+        persistent_memory = vm::PersistentMemory{std::filesystem::absolute(*image), std::filesystem::file_size(*image)};
+    else
+        disks.push_back({.file = std::filesystem::absolute(*image), .read_only = true});
     disks.insert(disks.end(), mounts.disks.begin(), mounts.disks.end());
     return vm::VmSpec{
         .accelerator = accelerator,
@@ -197,6 +207,7 @@ Result<vm::VmSpec> direct_boot_spec(const RunRequest& request, const config::Set
         .cpus = settings.cpus.value,
         .boot = vm::DirectBoot{*kernel, command_line},
         .disks = disks,
+        .persistent_memory = persistent_memory,
         .shared_folders = mounts.shared_folders,
         .network = network.network,
     };
@@ -375,7 +386,7 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
                                             images);
     if (!spec)
         return fail(spec.error());
-    auto image = spec->disks.front().file;
+    auto image = vm::boot_image(*spec);
     auto name = wanted_name.empty() ? instance_name_for(image) : wanted_name;
     auto files = instances.files(name);
     // The folder holds the VM's control socket, whose path a Unix socket limits to 107 bytes.

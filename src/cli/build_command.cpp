@@ -131,6 +131,7 @@ Result<int> build(const BuildOptions& options, const Context& context)
                                     {"allocated_bytes", built->disk.allocated_bytes},
                                     {"root_bytes", built->disk.root_bytes},
                                     {"compression", settings::to_string(built->compression)},
+                                    {"file_system", settings::to_string(built->root_fs)},
                                     {"sha256", built->disk.sha256},
                                     {"seconds", seconds}};
         if (pulled)
@@ -140,9 +141,12 @@ Result<int> build(const BuildOptions& options, const Context& context)
         log::result(built->disk.path.string());
     } else {
         log::result(fmt::format("built {} in {:.2f} s", built->disk.path.string(), seconds));
-        log::result(fmt::format("  {} ({} on disk): root {} ({} SquashFS), boot partition with the kernel",
+        auto root_kind = built->root_fs == settings::RootFs::erofs
+                        ? std::string("uncompressed EROFS, read in place")
+                        : settings::to_string(built->compression) + " SquashFS";
+        log::result(fmt::format("  {} ({} on disk): root {} ({}), boot partition with the kernel",
                                  human_bytes(built->disk.size_bytes), human_bytes(built->disk.allocated_bytes),
-                                 human_bytes(built->disk.root_bytes), settings::to_string(built->compression)));
+                                 human_bytes(built->disk.root_bytes), root_kind));
         if (pulled) {
             const auto& root = *request->root;
             std::string argv;

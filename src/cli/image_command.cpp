@@ -89,8 +89,12 @@ Result<int> inspect(const InspectOptions& options, const Context& context)
                              human_bytes(info->allocated_bytes),
                              info->firmware_bootable ? "yes (BIOS and UEFI)" : "no (uk run boots it directly)"));
     log::result(fmt::format("kernel     Linux {}", info->kernel_version.empty() ? "(unknown)" : info->kernel_version));
-    log::result(fmt::format("root       {} ({} SquashFS, {} KiB blocks), PARTUUID {}", human_bytes(info->root_bytes),
-                             info->compression, info->block_size / 1024, info->root_partuuid));
+    if (info->file_system == "erofs")
+        log::result(fmt::format("root       {} (uncompressed EROFS, read in place), PARTUUID {}",
+                                 human_bytes(info->root_bytes), info->root_partuuid));
+    else
+        log::result(fmt::format("root       {} ({} SquashFS, {} KiB blocks), PARTUUID {}", human_bytes(info->root_bytes),
+                                 info->compression, info->block_size / 1024, info->root_partuuid));
     log::result(fmt::format("program    {}", json["program"].get<std::string>()));
     std::string args;
     for (const auto& arg : json["args"])

@@ -26,6 +26,13 @@ void ImageOptions::declare(CLI::App& command, NameFlag name_flag)
                            "(smallest), lz4, or none (largest; the fastest to boot under emulation)")
             ->check(CLI::IsMember({"auto", "zstd", "lz4", "none"}).description(""))
             ->type_name("auto|zstd|lz4|none");
+    root_fs_option_ =
+        command.add_option("--root-fs", root_fs,
+                           "The root's file system: squashfs (default; compressed) or erofs (uncompressed and larger; "
+                           "the guest maps files from the host instead of copying them into its memory, for small "
+                           "--mem)")
+            ->check(CLI::IsMember({"squashfs", "erofs"}).description(""))
+            ->type_name("squashfs|erofs");
     sysroot_option_ = command.add_option("--sysroot", sysroot, "Take shared libraries from this root, not from this machine")
                           ->type_name("DIR");
     strip_option_ = command.add_flag("--strip", strip, "Strip debug information and symbols from ELF files as they are packed");
@@ -46,7 +53,7 @@ std::optional<std::filesystem::path> ImageOptions::config() const
 
 bool ImageOptions::shapes_image() const
 {
-    for (const auto* option : {name_option_, args_option_, env_option_, compression_option_, sysroot_option_,
+    for (const auto* option : {name_option_, args_option_, env_option_, compression_option_, root_fs_option_, sysroot_option_,
                                strip_option_, strace_option_})
         if (option && option->count() > 0)
             return true;
@@ -83,6 +90,12 @@ Result<config::Overrides> ImageOptions::overrides(const state::Environment& envi
         if (!parsed)
             return fail(parsed.error());
         out.compression = *parsed;
+    }
+    if (root_fs_option_->count()) {
+        auto parsed = flag_value("--root-fs", settings::parse_root_fs(root_fs));
+        if (!parsed)
+            return fail(parsed.error());
+        out.root_fs = *parsed;
     }
     if (sysroot_option_->count())
         out.sysroot = sysroot;

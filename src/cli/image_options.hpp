@@ -21,6 +21,7 @@ struct ImageOptions {
     std::vector<std::string> args;
     std::vector<std::string> env;
     std::string compression;
+    std::string root_fs;
     std::string sysroot;
     bool strip = false;
     std::string kernel;
@@ -46,6 +47,7 @@ private:
     CLI::Option* args_option_ = nullptr;
     CLI::Option* env_option_ = nullptr;
     CLI::Option* compression_option_ = nullptr;
+    CLI::Option* root_fs_option_ = nullptr;
     CLI::Option* sysroot_option_ = nullptr;
     CLI::Option* strip_option_ = nullptr;
     CLI::Option* kernel_option_ = nullptr;

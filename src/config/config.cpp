@@ -456,6 +456,9 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
              return reader.typed<settings::Compression>(n, "\"auto\", \"zstd\", \"lz4\" or \"none\"",
                                                         settings::parse_compression);
          })},
+        {"RootFs", bind(config.root_fs, [&](const JsonNode& n) {
+             return reader.typed<settings::RootFs>(n, "\"squashfs\" or \"erofs\"", settings::parse_root_fs);
+         })},
         {"Sysroot", bind(config.sysroot, non_empty_text)},
         {"Strip", bind(config.strip, flag)},
         {"RebootOnExit", bind(config.reboot_on_exit, flag)},

@@ -65,6 +65,7 @@ struct Config {
     std::optional<std::string> kernel;
     std::optional<bool> readonly_root;
     std::optional<settings::Compression> compression;
+    std::optional<settings::RootFs> root_fs;
     std::optional<std::string> sysroot;
     std::optional<bool> strip;
     std::optional<std::vector<std::string>> strace; // uk run --strace: its options

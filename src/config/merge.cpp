@@ -64,6 +64,7 @@ Settings merge(const std::optional<Config>& file, const Overrides& flags)
         settings.writable_root_size = c.base_volume_size;
         take(settings.readonly_root, c.readonly_root);
         take(settings.compression, c.compression);
+        take(settings.root_fs, c.root_fs);
         if (c.sysroot)
             settings.sysroot = from_file(c, *c.sysroot);
         take(settings.strip, c.strip);
@@ -104,6 +105,7 @@ Settings merge(const std::optional<Config>& file, const Overrides& flags)
             settings.env.emplace_back(key, value);
     }
     take(settings.compression, flags.compression);
+    take(settings.root_fs, flags.root_fs);
     take(settings.sysroot, flags.sysroot);
     take(settings.strip, flags.strip);
     if (flags.strace)

@@ -19,6 +19,7 @@ struct Overrides {
     std::optional<std::vector<std::string>> args;      // -a (any -a replaces Args)
     std::vector<std::pair<std::string, std::string>> env; // -e (each replaces its key)
     std::optional<settings::Compression> compression;
+    std::optional<settings::RootFs> root_fs;
     std::optional<std::string> sysroot;
     std::optional<bool> strip;
     std::optional<std::vector<std::string>> strace; // --strace[=OPTS]
@@ -56,6 +57,7 @@ struct Settings {
     std::optional<settings::MemorySize> writable_root_size;
     bool readonly_root = false;
     settings::Compression compression = settings::Compression::automatic;
+    settings::RootFs root_fs = settings::RootFs::squashfs;
     std::string sysroot = "/";
     bool strip = false;
     std::optional<std::vector<std::string>> strace; // run the program under strace, with these options

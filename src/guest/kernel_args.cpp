@@ -35,7 +35,10 @@ std::string guest_kernel_args(const GuestBoot& boot)
     // No rootwait: the kernel probes virtio-blk before it mounts the root (it waits for
     // every probe first), so a root that is not there at once never comes, and waiting
     // would hang the run; without it the kernel panics and the run ends with the reason.
-    args += " root=" + boot.root_device + " rootfstype=squashfs ro init=/sbin/uk-init";
+    args += " root=" + boot.root_device + " rootfstype=" + boot.root_file_system + " ro";
+    if (boot.root_in_place)
+        args += " rootflags=dax";
+    args += " init=/sbin/uk-init";
     args += " panic=-1 tsc=reliable";
     if (!boot.has_pci)
         args += " pci=off";

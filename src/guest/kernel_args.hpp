@@ -40,6 +40,8 @@ struct GuestBoot {
     bool has_pci = false;  // a machine without PCI (microvm) gets pci=off: no probing
     bool emulated = true;  // TCG: the CPU is emulated, which some arguments are about
     std::string root_device; // "PARTUUID=..." (an image's root partition) or "/dev/vda"
+    std::string root_file_system = "squashfs"; // or "erofs"
+    bool root_in_place = false; // DAX: the root's device is persistent memory
     std::optional<GuestAddress> address;
     bool dhcp = false; // the kernel's DHCP client configures eth0 (tap and bridge without --ip)
     // Emulated only: the host TSC rate, and the kernel's HZ when it is uk's own kernel

@@ -16,6 +16,7 @@ QemuConfig qemu_config(const vm::VmSpec& spec, const std::filesystem::path& bina
         .memory_mib = spec.memory_mib,
         .cpus = spec.cpus,
         .drives = spec.disks,
+        .persistent_memory = spec.persistent_memory,
         .shared_folders = spec.shared_folders,
         .network = spec.network,
         .qmp_socket = spec.control_socket,
@@ -23,7 +24,8 @@ QemuConfig qemu_config(const vm::VmSpec& spec, const std::filesystem::path& bina
         .debugger = spec.debugger,
     };
     if (const auto* direct = std::get_if<vm::DirectBoot>(&spec.boot)) {
-        config.machine = Machine::microvm;
+        // QEMU 7.2's microvm places no memory device: persistent memory needs a PC machine.
+        config.machine = spec.persistent_memory ? Machine::q35 : Machine::microvm;
         config.kernel = direct->kernel;
         config.kernel_args = direct->command_line;
     } else {

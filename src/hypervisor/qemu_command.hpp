@@ -38,6 +38,7 @@ struct QemuConfig {
     std::string kernel_args;
     std::optional<UefiFirmware> uefi; // q35 without it boots through SeaBIOS
     std::vector<Drive> drives;
+    std::optional<vm::PersistentMemory> persistent_memory; // on microvm's PCIe
     std::vector<vm::SharedFolder> shared_folders;
     Network network = UserNetwork{};
     std::filesystem::path qmp_socket; // QMP for other uk processes (stop, readiness)

@@ -305,22 +305,32 @@ Result<BuildResult> build_image(const BuildRequest& request)
                         : entry.why == "uk"  ? std::string("written by uk")
                                              : "written by uk: " + entry.why);
     }
+    bool erofs = request.root_fs == settings::RootFs::erofs;
+    if (erofs && request.compression != Compression::automatic && request.compression != Compression::none)
+        return fail(ErrorKind::usage, "--compression {} goes with a SquashFS root: an EROFS root (--root-fs erofs) is "
+                                      "stored uncompressed; leave --compression out",
+                    to_string(request.compression));
     SquashfsOptions squashfs;
-    squashfs.compression = resolve_compression(request.compression, raw_bytes);
+    squashfs.compression = erofs ? Compression::none : resolve_compression(request.compression, raw_bytes);
     squashfs.block_size = block_size_for(raw_bytes);
-    log::detail("{} files, {} before compression; the root is {} SquashFS in {} KiB blocks", plan->listing.size(),
-                human_bytes(raw_bytes), to_string(squashfs.compression), squashfs.block_size / 1024);
+    if (erofs)
+        log::detail("{} files, {}; the root is an uncompressed EROFS", plan->listing.size(), human_bytes(raw_bytes));
+    else
+        log::detail("{} files, {} before compression; the root is {} SquashFS in {} KiB blocks", plan->listing.size(),
+                    human_bytes(raw_bytes), to_string(squashfs.compression), squashfs.block_size / 1024);
     squashfs.cancelled = request.cancelled;
     auto disk = write_disk(
         DiskSpec{.root = &plan->tree,
                  .kernel = request.kernel,
+                 .root_fs = request.root_fs,
                  .squashfs = squashfs,
                  .readers = request.readers,
                  .cancelled = request.cancelled},
         request.output);
     if (!disk)
         return fail(disk.error());
-    return BuildResult{std::move(*disk), plan->guest_program, plan->has_ca_bundle, squashfs.compression};
+    return BuildResult{std::move(*disk), plan->guest_program, plan->has_ca_bundle, squashfs.compression,
+                       request.root_fs};
 }
 
 } // namespace uk::image

@@ -55,6 +55,7 @@ struct BuildRequest {
     std::optional<std::uint64_t> writable_root_mib;       // cap on what the program may write
     bool strip = false;                                   // strip ELF files as they are packed
     Compression compression = Compression::automatic;
+    settings::RootFs root_fs = settings::RootFs::squashfs;
     // Run the program under this strace, a host ELF packed with its own loader and
     // libraries under /.uk (so that they never clash with the root's), with these options
     // before the program. Empty: no strace.
@@ -93,6 +94,7 @@ struct BuildResult {
     std::string guest_program;
     bool has_ca_bundle = false;
     Compression compression = Compression::zstd; // what auto became
+    settings::RootFs root_fs = settings::RootFs::squashfs;
 };
 
 Result<BuildResult> build_image(const BuildRequest& request);

@@ -43,12 +43,16 @@ Result<DiskImage> write_disk(const DiskSpec& spec, const std::filesystem::path& 
     auto volume_id = static_cast<std::uint32_t>(std::stoul(kernel_digest.substr(0, 8), nullptr, 16));
     if (auto w = write_fat(boot_files, *fat, volume_id, "UK-BOOT", boot_offset / sector_size, file->fd(), boot_offset); !w)
         return fail(w.error());
-    auto root_bytes = write_squashfs(*spec.root, spec.squashfs, file->fd(), root_offset);
+    bool erofs = spec.root_fs == settings::RootFs::erofs;
+    auto root_bytes = erofs ? write_erofs(*spec.root, {.cancelled = spec.cancelled}, file->fd(), root_offset)
+                            : write_squashfs(*spec.root, spec.squashfs, file->fd(), root_offset);
     if (!root_bytes)
         return fail(root_bytes.error());
 
     const std::uint64_t root_end = root_offset + *root_bytes;
-    const std::uint64_t disk_bytes = round_up(root_end + gpt_sectors * sector_size, mib);
+    // An EROFS image is given whole to the guest as persistent memory, which QEMU maps in
+    // 2 MiB units.
+    const std::uint64_t disk_bytes = round_up(root_end + gpt_sectors * sector_size, erofs ? 2 * mib : mib);
     if (auto sized = file->resize(disk_bytes); !sized)
         return fail(sized.error());
 

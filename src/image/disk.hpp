@@ -1,5 +1,5 @@
 // Writes a uk disk image (docs/image.md): GPT, a FAT16 boot partition with the kernel,
-// and the SquashFS root. The same spec always gives the same bytes, and the file appears
+// and the root (SquashFS, or EROFS). The same spec always gives the same bytes, and the file appears
 // at its path only when complete.
 #pragma once
 
@@ -7,6 +7,7 @@
 #include "core/files.hpp"
 #include "image/file_tree.hpp"
 #include "image/gpt.hpp"
+#include "image/erofs.hpp"
 #include "image/squashfs.hpp"
 
 #include <cstddef>
@@ -25,7 +26,8 @@ inline constexpr const char* kernel_file_name = "/vmlinuz";
 struct DiskSpec {
     const FileTree* root = nullptr;        // complete: program, uk-init, manifest, /etc
     std::span<const std::byte> kernel;     // bzImage for the boot partition
-    SquashfsOptions squashfs;
+    settings::RootFs root_fs = settings::RootFs::squashfs;
+    SquashfsOptions squashfs;              // a SquashFS root's
     Readers readers = Readers::owner;
     std::function<bool()> cancelled = [] { return false; };
 };
@@ -35,7 +37,7 @@ struct DiskImage {
     std::uint64_t size_bytes = 0;      // apparent size
     std::uint64_t allocated_bytes = 0; // on the host disk (the image is sparse)
     std::uint64_t boot_bytes = 0;
-    std::uint64_t root_bytes = 0;      // the SquashFS
+    std::uint64_t root_bytes = 0;      // the root file system
     std::string root_partuuid;
     std::string sha256;
 };

@@ -1,5 +1,7 @@
 #include "image/firmware.hpp"
 
+#include "image/inspect.hpp"
+
 #include "core/files.hpp"
 #include "core/process.hpp"
 #include "image/disk.hpp"
@@ -59,10 +61,10 @@ Result<FirmwareTools> find_firmware_tools()
     return tools;
 }
 
-std::string firmware_kernel_args(const std::string& root_partuuid)
+std::string firmware_kernel_args(const std::string& root_partuuid, settings::RootFs file_system)
 {
-    return "console=ttyS0 quiet root=PARTUUID=" + root_partuuid +
-           " rootfstype=squashfs ro rootwait init=/sbin/uk-init panic=-1 ip=dhcp";
+    return "console=ttyS0 quiet root=PARTUUID=" + root_partuuid + " rootfstype=" + settings::to_string(file_system) +
+           " ro rootwait init=/sbin/uk-init panic=-1 ip=dhcp";
 }
 
 Status make_firmware_bootable(const std::filesystem::path& image, const FirmwareTools& tools)
@@ -74,8 +76,8 @@ Status make_firmware_bootable(const std::filesystem::path& image, const Firmware
     for (const auto& partition : table->partitions)
         if (partition.name == boot_partition_name)
             boot = &partition;
-    auto partuuid = root_partuuid_of(image);
-    if (!boot || !partuuid)
+    auto root = bootable_root(image);
+    if (!boot || !root)
         return fail(ErrorKind::invalid_input, "{} is not a uk image: make it with uk build", image.string());
     auto fat = image.string() + "@@" + std::to_string(boot->first_lba * 512);
 
@@ -88,7 +90,7 @@ Status make_firmware_bootable(const std::filesystem::path& image, const Firmware
         !moved)
         return moved;
     auto config = "DEFAULT uk\nPROMPT 0\nTIMEOUT 0\nLABEL uk\n  LINUX /EFI/BOOT/BOOTX64.EFI\n  APPEND " +
-                  firmware_kernel_args(*partuuid) + "\n";
+                  firmware_kernel_args(root->partuuid, root->file_system) + "\n";
     auto config_file = std::filesystem::path(image.string() + ".syslinux.cfg");
     if (auto written = write_file_atomically(config_file, as_bytes(config)); !written)
         return written;

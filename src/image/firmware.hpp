@@ -6,6 +6,7 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "settings/settings.hpp"
 
 #include <filesystem>
 
@@ -24,7 +25,8 @@ Result<FirmwareTools> find_firmware_tools();
 
 // The kernel command line a firmware-booted image gets from syslinux: the root by its
 // PARTUUID, the console on ttyS0 (clouds' serial console), the address by DHCP.
-std::string firmware_kernel_args(const std::string& root_partuuid);
+std::string firmware_kernel_args(const std::string& root_partuuid,
+                                 settings::RootFs file_system = settings::RootFs::squashfs);
 
 // Rewrites `image` in place (a file uk wrote; the caller works on a copy).
 Status make_firmware_bootable(const std::filesystem::path& image, const FirmwareTools& tools);

@@ -3,6 +3,7 @@
 #include "core/files.hpp"
 #include "core/unique_fd.hpp"
 #include "image/disk.hpp"
+#include "image/erofs.hpp"
 #include "image/firmware.hpp"
 #include "image/gpt.hpp"
 #include "image/sqfs_region.hpp"
@@ -163,12 +164,39 @@ Result<ImageInfo> inspect_image(const std::filesystem::path& image)
         return fail(ErrorKind::io, "cannot read {}", image.string());
     info.kernel_version = kernel_version(fd, boot->first_lba * 512);
 
-    auto region = make_region(fd, root->first_lba * 512, (root->last_lba - root->first_lba + 1) * 512, false);
-    sqfs_file_t* file = &region.base;
-
+    const std::uint64_t root_offset = root->first_lba * 512, root_size = (root->last_lba - root->first_lba + 1) * 512;
     auto damaged = [&](const char* what) {
         return fail(ErrorKind::invalid_input, "{}: the root file system is damaged ({})", image.string(), what);
     };
+    if (auto erofs = ErofsReader::open(fd, root_offset, root_size)) {
+        info.file_system = "erofs";
+        info.compression = "none";
+        info.block_size = 4096;
+        info.root_bytes = erofs->bytes_used();
+        auto listed = erofs->list();
+        if (!listed)
+            return fail(ErrorKind::invalid_input, "{}: {}", image.string(), listed.error().message);
+        for (const auto& e : *listed)
+            if (e.path != "/" && e.type != 'o')
+                info.entries.push_back({e.path, e.type, e.type == 'f' ? e.size : 0, e.mode, e.link_target});
+        auto manifest_text = erofs->read("/etc/uk/manifest.json");
+        if (!manifest_text)
+            return damaged("no /etc/uk/manifest.json");
+        if (auto record = erofs->read("/etc/uk/image.json")) {
+            auto parsed = nlohmann::json::parse(*record, nullptr, false);
+            if (parsed.is_object())
+                info.from_image = parsed;
+        }
+        auto manifest = json::JsonDocument::parse(*manifest_text, "manifest");
+        if (!manifest)
+            return damaged("manifest is not JSON");
+        info.manifest = manifest->to_nlohmann();
+        return info;
+    }
+    info.file_system = "squashfs";
+    auto region = make_region(fd, root_offset, root_size, false);
+    sqfs_file_t* file = &region.base;
+
     sqfs_super_t super{};
     if (sqfs_super_read(&super, file) != 0)
         return damaged("superblock");
@@ -226,7 +254,7 @@ Result<ImageInfo> inspect_image(const std::filesystem::path& image)
     return info;
 }
 
-Result<std::string> bootable_root_partuuid(const std::filesystem::path& image)
+Result<BootableRoot> bootable_root(const std::filesystem::path& image)
 {
     auto table = read_gpt(image);
     if (!table)
@@ -253,13 +281,24 @@ Result<std::string> bootable_root_partuuid(const std::filesystem::path& image)
     if (!fd)
         return fail(ErrorKind::io, "cannot read {}: {}", image.string(), std::strerror(errno));
     auto partition_bytes = (root->last_lba - root->first_lba + 1) * 512;
+    BootableRoot found{.partuuid = format_guid(root->unique)};
+    if (auto erofs = ErofsReader::open(fd.get(), root->first_lba * 512, partition_bytes)) {
+        // Given whole to the guest as persistent memory, which QEMU maps in 2 MiB units.
+        if (file_bytes % (2u << 20) != 0)
+            return fail(ErrorKind::invalid_input,
+                        "{} is damaged: an image with an EROFS root is a whole number of 2 MiB, this one has {} bytes "
+                        "(a copy cut short?): rebuild it with uk build",
+                        image.string(), file_bytes);
+        found.file_system = settings::RootFs::erofs;
+        return found;
+    }
     auto region = make_region(fd.get(), root->first_lba * 512, partition_bytes, false);
     sqfs_super_t super{};
     if (sqfs_super_read(&super, &region.base) != 0 || super.bytes_used > partition_bytes)
         return fail(ErrorKind::invalid_input,
                     "{} is damaged: its root file system is not whole (superblock): rebuild it with uk build",
                     image.string());
-    return format_guid(root->unique);
+    return found;
 }
 
 nlohmann::json to_json(const ImageInfo& info)
@@ -287,6 +326,7 @@ nlohmann::json to_json(const ImageInfo& info)
             {"kernel_version", info.kernel_version},
             {"root_partuuid", info.root_partuuid},
             {"root_bytes", info.root_bytes},
+            {"file_system", info.file_system},
             {"compression", info.compression},
             {"block_size", info.block_size},
             {"program", info.manifest.value("program", "")},

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "settings/settings.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -29,6 +30,7 @@ struct ImageInfo {
     std::string kernel_version; // the bzImage's own version string, or empty
     std::string root_partuuid;
     std::uint64_t root_bytes = 0;
+    std::string file_system;    // of the root: squashfs, erofs
     std::string compression;    // zstd, lz4, none
     std::uint32_t block_size = 0;
     std::vector<RootEntry> entries;
@@ -41,10 +43,15 @@ Result<ImageInfo> inspect_image(const std::filesystem::path& image);
 
 nlohmann::json to_json(const ImageInfo& info);
 
-// The root partition's PARTUUID of an image about to be booted, after checking what a
-// boot needs: the partitions lie inside the file and the root's SquashFS superblock is
+struct BootableRoot {
+    std::string partuuid;
+    settings::RootFs file_system = settings::RootFs::squashfs;
+};
+
+// The root partition of an image about to be booted, after checking what a boot needs:
+// the partitions lie inside the file and the root's superblock (SquashFS or EROFS) is
 // whole and fits its partition. A copy cut short is refused here, with what is missing,
 // instead of a guest that waits for its root device.
-Result<std::string> bootable_root_partuuid(const std::filesystem::path& image);
+Result<BootableRoot> bootable_root(const std::filesystem::path& image);
 
 } // namespace uk::image

@@ -181,6 +181,16 @@ std::string to_string(Compression compression)
     return "?";
 }
 
+Result<RootFs> parse_root_fs(std::string_view text)
+{
+    for (auto f : {RootFs::squashfs, RootFs::erofs})
+        if (text == to_string(f))
+            return f;
+    return fail(bad(fmt::format("expected \"squashfs\" or \"erofs\", got \"{}\"", text)));
+}
+
+std::string to_string(RootFs root_fs) { return root_fs == RootFs::erofs ? "erofs" : "squashfs"; }
+
 Result<AcceleratorChoice> parse_accelerator_choice(std::string_view text)
 {
     for (auto c : {AcceleratorChoice::automatic, AcceleratorChoice::kvm, AcceleratorChoice::tcg})

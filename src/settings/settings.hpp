@@ -67,6 +67,13 @@ enum class Compression { automatic, zstd, lz4, none };
 Result<Compression> parse_compression(std::string_view text);
 std::string to_string(Compression compression);
 
+// The root's file system. squashfs: compressed, read into the guest's page cache;
+// erofs: uncompressed, read in place (DAX) from the host's mapping of the image on direct
+// boot, so the program's code takes no guest memory (docs/decisions.md).
+enum class RootFs { squashfs, erofs };
+Result<RootFs> parse_root_fs(std::string_view text);
+std::string to_string(RootFs root_fs);
+
 enum class AcceleratorChoice { automatic, kvm, tcg };
 Result<AcceleratorChoice> parse_accelerator_choice(std::string_view text);
 std::string to_string(AcceleratorChoice choice);

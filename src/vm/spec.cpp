@@ -71,6 +71,9 @@ json to_json(const VmSpec& spec)
                               {"bus", bus_name(d.bus)},
                               {"snapshot", d.snapshot},
                               {"serial", d.serial}});
+    if (spec.persistent_memory)
+        j["persistent_memory"] = {{"file", spec.persistent_memory->file.string()},
+                                  {"size_bytes", spec.persistent_memory->size_bytes}};
     j["shared_folders"] = json::array();
     for (const auto& f : spec.shared_folders)
         j["shared_folders"].push_back({{"folder", f.folder.string()}, {"tag", f.tag}, {"read_only", f.read_only}});
@@ -88,6 +91,13 @@ json to_json(const VmSpec& spec)
     if (spec.debugger)
         j["debugger"] = {{"port", spec.debugger->port}, {"wait", spec.debugger->wait}};
     return j;
+}
+
+std::filesystem::path boot_image(const VmSpec& spec)
+{
+    if (spec.persistent_memory)
+        return spec.persistent_memory->file;
+    return spec.disks.empty() ? std::filesystem::path() : spec.disks.front().file;
 }
 
 Result<VmSpec> spec_from_json(const json& j)
@@ -116,6 +126,9 @@ Result<VmSpec> spec_from_json(const json& j)
                                   .bus = bus_from(d.at("bus").get<std::string>()),
                                   .snapshot = d.at("snapshot").get<bool>(),
                                   .serial = d.value("serial", std::string())});
+        if (j.contains("persistent_memory"))
+            spec.persistent_memory = PersistentMemory{j["persistent_memory"].at("file").get<std::string>(),
+                                                      j["persistent_memory"].at("size_bytes").get<std::uint64_t>()};
         for (const auto& f : j.value("shared_folders", json::array()))
             spec.shared_folders.push_back({.folder = f.at("folder").get<std::string>(),
                                            .tag = f.at("tag").get<std::string>(),

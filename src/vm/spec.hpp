@@ -81,6 +81,14 @@ struct SharedFolder {
     bool read_only = false;
 };
 
+// A file the guest sees as persistent memory (virtio-pmem), read-only: QEMU maps it, so
+// the guest reads it in place from the host's page cache, and every VM given the same
+// file shares one copy. An image with an EROFS root is given this way on direct boot.
+struct PersistentMemory {
+    std::filesystem::path file;
+    std::uint64_t size_bytes = 0; // the file's, a multiple of 2 MiB
+};
+
 // QEMU's gdb stub (or another backend's): a debugger attaches on 127.0.0.1:port; with
 // `wait` the guest's CPUs stay halted until it says continue.
 struct Debugger {
@@ -94,6 +102,7 @@ struct VmSpec {
     unsigned cpus = 1;
     std::variant<DirectBoot, FirmwareBoot> boot;
     std::vector<Disk> disks;
+    std::optional<PersistentMemory> persistent_memory; // direct boot only
     std::vector<SharedFolder> shared_folders;
     Network network = UserNetwork{};
     // Where other uk processes reach the running VM (to stop it, to ask whether its port
@@ -104,6 +113,9 @@ struct VmSpec {
     std::filesystem::path agent_socket;
     std::optional<Debugger> debugger;
 };
+
+// The image the VM boots: its persistent memory (an EROFS root) or its first disk.
+std::filesystem::path boot_image(const VmSpec& spec);
 
 // Kept in an instance's folder, so that its monitor (and a later restart) can start it.
 nlohmann::json to_json(const VmSpec& spec);

@@ -38,3 +38,15 @@ TEST_CASE("kernel args: the KVM probe boots a bare root and asks uk-init only to
           "console=ttyS0 quiet root=/dev/vda rootfstype=squashfs ro init=/sbin/uk-init panic=-1 "
           "tsc=reliable pci=off ip=off uk-probe");
 }
+
+TEST_CASE("kernel args: an EROFS root on persistent memory is mounted in place (DAX)", "[unit][hypervisor]")
+{
+    GuestBoot boot{.has_pci = true,
+                   .emulated = false,
+                   .root_device = "PARTUUID=X",
+                   .root_file_system = "erofs",
+                   .root_in_place = true};
+    CHECK(guest_kernel_args(boot) ==
+          "console=ttyS0 quiet root=PARTUUID=X rootfstype=erofs ro rootflags=dax init=/sbin/uk-init panic=-1 "
+          "tsc=reliable ip=off");
+}

@@ -1,4 +1,5 @@
 #include "core/process.hpp"
+#include "hypervisor/qemu_backend.hpp"
 #include "hypervisor/qemu_command.hpp"
 
 #include <algorithm>
@@ -203,4 +204,32 @@ TEST_CASE("qemu: the stats agent's line is a second serial port on a socket QEMU
               std::vector<std::string>{"-chardev", "socket,id=agent,path=/state/web/agent.sock,server=on,wait=off",
                                        "-device", "isa-serial,chardev=agent,index=1"});
     }
+}
+
+TEST_CASE("qemu: an EROFS image is persistent memory, read-only and private, beside the guest's own RAM", "[unit][hypervisor]")
+{
+    auto config = microvm_config();
+    config.machine = Machine::q35;
+    config.drives.clear();
+    config.persistent_memory = uk::vm::PersistentMemory{.file = "/images/web,1.img", .size_bytes = 110ull << 20};
+    auto argv = qemu_argv(config);
+    auto after = [&](const std::string& flag) {
+        auto found = std::find(argv.begin(), argv.end(), flag);
+        return found == argv.end() || found + 1 == argv.end() ? std::string() : *(found + 1);
+    };
+    CHECK(after("-machine") == "q35");
+    CHECK(after("-m") == "64M,slots=1,maxmem=174M");
+    CHECK(after("-object") == "memory-backend-file,id=pmem0,mem-path=/images/web,,1.img,size=115343360,share=off,readonly=on");
+    CHECK(std::find(argv.begin(), argv.end(), "virtio-pmem-pci,memdev=pmem0") != argv.end());
+    CHECK(std::none_of(argv.begin(), argv.end(), [](const std::string& a) { return a.starts_with("virtio-blk"); }));
+}
+
+TEST_CASE("qemu: direct boot with persistent memory takes q35, which places memory devices", "[unit][hypervisor]")
+{
+    uk::vm::VmSpec spec;
+    spec.boot = uk::vm::DirectBoot{"/cache/vmlinux", "console=ttyS0"};
+    CHECK(qemu_config(spec, "qemu").machine == Machine::microvm);
+    spec.persistent_memory = uk::vm::PersistentMemory{.file = "/images/web.img", .size_bytes = 4ull << 20};
+    CHECK(qemu_config(spec, "qemu").machine == Machine::q35);
+    CHECK(qemu_config(spec, "qemu").persistent_memory->file == "/images/web.img");
 }

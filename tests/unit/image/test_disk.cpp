@@ -225,11 +225,14 @@ TEST_CASE("image: a whole image is bootable, one cut short or with a damaged roo
     TempDir dir;
     auto built = uk::image::build_image(probe_request(dir / "probe.img"));
     REQUIRE(built);
-    CHECK(uk::image::bootable_root_partuuid(dir / "probe.img") == built->disk.root_partuuid);
+    auto root = uk::image::bootable_root(dir / "probe.img");
+    REQUIRE(root);
+    CHECK(root->partuuid == built->disk.root_partuuid);
+    CHECK(root->file_system == uk::settings::RootFs::squashfs);
 
     std::filesystem::copy_file(dir / "probe.img", dir / "cut.img");
     std::filesystem::resize_file(dir / "cut.img", std::stoull(root_offset(dir / "probe.img")) + 4096);
-    auto cut = uk::image::bootable_root_partuuid(dir / "cut.img");
+    auto cut = uk::image::bootable_root(dir / "cut.img");
     REQUIRE_FALSE(cut);
     CHECK(cut.error().message.starts_with((dir / "cut.img").string() + " is damaged: its uk-root partition ends at "));
 
@@ -239,7 +242,7 @@ TEST_CASE("image: a whole image is bootable, one cut short or with a damaged roo
         file.seekp(static_cast<std::streamoff>(std::stoull(root_offset(dir / "zeroed.img"))));
         file.write(std::string(96, '\0').data(), 96);
     }
-    auto zeroed = uk::image::bootable_root_partuuid(dir / "zeroed.img");
+    auto zeroed = uk::image::bootable_root(dir / "zeroed.img");
     REQUIRE_FALSE(zeroed);
     CHECK(zeroed.error().message == (dir / "zeroed.img").string() +
                                         " is damaged: its root file system is not whole (superblock): rebuild it with "
