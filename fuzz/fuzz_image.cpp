@@ -1,4 +1,4 @@
-// The image inspector (GPT, FAT, SquashFS, the manifest inside) and the check uk run makes
+// The image inspector (GPT, FAT, SquashFS or EROFS, the manifest inside) and the check uk run makes
 // before it boots an image: any file is described or refused, never a crash or a hang.
 #include "image/inspect.hpp"
 
@@ -15,6 +15,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ::pwrite(fd, data, size, 0);
     std::filesystem::path file = "/proc/self/fd/" + std::to_string(fd);
     (void)uk::image::inspect_image(file);
-    (void)uk::image::bootable_root_partuuid(file);
+    (void)uk::image::bootable_root(file);
     return 0;
 }

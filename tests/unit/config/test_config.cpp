@@ -48,6 +48,7 @@ TEST_CASE("config: each mistake has its own message, with line, column and field
         {"{\"ReadOnlyRoot\": \"yes\"}", "uk.json:1:18: ReadOnlyRoot: expected true or false, got a string"},
         {"{\"Compression\": \"xz\"}",
          "uk.json:1:17: Compression: expected \"auto\", \"zstd\", \"lz4\" or \"none\", got \"xz\""},
+        {"{\"RootFs\": \"ext4\"}", "uk.json:1:12: RootFs: expected \"squashfs\" or \"erofs\", got \"ext4\""},
         {"{\"RunConfig\": []}", "uk.json:1:15: RunConfig: expected an object, got an array"},
         {"{\"RunConfig\": {\"Restart\": \"sometimes\"}}",
          "uk.json:1:27: RunConfig.Restart: expected \"no\", \"on-failure[:MAX]\", \"always\" or \"unless-stopped\", got "
@@ -218,7 +219,7 @@ TEST_CASE("config: ops's TapName alone is tap networking, what does not fit is w
 TEST_CASE("config: uk's own fields", "[unit][config]")
 {
     auto config = parse_config(R"({"Program": "bin/server", "Kernel": "vmlinuz", "ReadOnlyRoot": true,
-                                   "Compression": "lz4", "Sysroot": "/srv/root", "Strip": true,
+                                   "Compression": "lz4", "RootFs": "erofs", "Sysroot": "/srv/root", "Strip": true,
                                    "RunConfig": {"Accel": "tcg", "Ports": [8080, "127.0.0.1:9000:90"]}})",
                                "app/uk.json");
     REQUIRE(config);
@@ -226,6 +227,7 @@ TEST_CASE("config: uk's own fields", "[unit][config]")
     CHECK(config->kernel == "vmlinuz");
     CHECK(config->readonly_root == true);
     CHECK(config->compression == uk::settings::Compression::lz4);
+    CHECK(config->root_fs == uk::settings::RootFs::erofs);
     CHECK(config->sysroot == "/srv/root");
     CHECK(config->strip == true);
     CHECK(config->run.accel == uk::settings::AcceleratorChoice::tcg);
