@@ -1,6 +1,7 @@
 #include "core/temporary_files.hpp"
 
 #include "core/file_lock.hpp"
+#include "core/files.hpp"
 
 #include <cerrno>
 #include <charconv>
@@ -35,8 +36,12 @@ bool unheld(const std::filesystem::path& lock)
 // When process `pid` started, in seconds since the epoch; 0 when it does not run.
 std::time_t process_start(pid_t pid)
 {
-    std::ifstream stat_file("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+    // read_file, not a stream: a process that ends between the open and the read makes
+    // the read fail (ESRCH), which libstdc++'s stream buffer turns into an exception.
+    auto stat_text = read_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat_text)
+        return 0;
+    const std::string& text = *stat_text;
     auto close = text.rfind(')');
     if (close == std::string::npos)
         return 0;

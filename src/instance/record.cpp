@@ -105,9 +105,10 @@ bool alive_with_command_line(int pid, std::string_view mark)
 {
     if (pid <= 0 || (::kill(pid, 0) != 0 && errno != EPERM))
         return false;
-    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return cmdline.find(mark) != std::string::npos;
+    // read_file, not a stream: a process that ends between the open and the read makes
+    // the read fail (ESRCH), which libstdc++'s stream buffer turns into an exception.
+    auto cmdline = read_file("/proc/" + std::to_string(pid) + "/cmdline");
+    return cmdline && cmdline->find(mark) != std::string::npos;
 }
 
 } // namespace
