@@ -197,7 +197,7 @@ Result<vm::VmSpec> direct_boot_spec(const RunRequest& request, const config::Set
     std::vector<vm::Disk> disks;
     std::optional<vm::PersistentMemory> persistent_memory;
     if (in_place)
-        persistent_memory = vm::PersistentMemory{std::filesystem::absolute(*image), std::filesystem::file_size(*image)};
+        persistent_memory = vm::PersistentMemory{std::filesystem::absolute(*image), root->image_bytes};
     else
         disks.push_back({.file = std::filesystem::absolute(*image), .read_only = true});
     disks.insert(disks.end(), mounts.disks.begin(), mounts.disks.end());

@@ -43,16 +43,6 @@ std::uint64_t get(const std::string& in, std::size_t at, std::size_t bytes)
 
 std::uint64_t blocks_for(std::uint64_t bytes) { return (bytes + block_bytes - 1) / block_bytes; }
 
-std::uint16_t type_bits(TreeEntry::Type type)
-{
-    switch (type) {
-    case TreeEntry::Type::directory: return S_IFDIR;
-    case TreeEntry::Type::file: return S_IFREG;
-    case TreeEntry::Type::symlink: return S_IFLNK;
-    }
-    return 0;
-}
-
 std::uint8_t dirent_type(TreeEntry::Type type)
 {
     switch (type) {

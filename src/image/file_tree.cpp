@@ -1,8 +1,20 @@
 #include "image/file_tree.hpp"
 
+#include <sys/stat.h>
+
 #include <vector>
 
 namespace uk::image {
+
+std::uint16_t type_bits(TreeEntry::Type type)
+{
+    switch (type) {
+    case TreeEntry::Type::directory: return S_IFDIR;
+    case TreeEntry::Type::file: return S_IFREG;
+    case TreeEntry::Type::symlink: return S_IFLNK;
+    }
+    return 0;
+}
 
 std::string parent_of(const std::string& guest_path)
 {

@@ -32,6 +32,9 @@ struct TreeEntry {
     std::string source;
 };
 
+// The S_IFMT bits of an entry's type, as file systems store them beside the permissions.
+std::uint16_t type_bits(TreeEntry::Type type);
+
 class FileTree {
 public:
     FileTree(); // holds "/"

@@ -281,7 +281,7 @@ Result<BootableRoot> bootable_root(const std::filesystem::path& image)
     if (!fd)
         return fail(ErrorKind::io, "cannot read {}: {}", image.string(), std::strerror(errno));
     auto partition_bytes = (root->last_lba - root->first_lba + 1) * 512;
-    BootableRoot found{.partuuid = format_guid(root->unique)};
+    BootableRoot found{.partuuid = format_guid(root->unique), .image_bytes = file_bytes};
     if (auto erofs = ErofsReader::open(fd.get(), root->first_lba * 512, partition_bytes)) {
         // Given whole to the guest as persistent memory, which QEMU maps in 2 MiB units.
         if (file_bytes % (2u << 20) != 0)

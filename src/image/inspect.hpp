@@ -46,6 +46,7 @@ nlohmann::json to_json(const ImageInfo& info);
 struct BootableRoot {
     std::string partuuid;
     settings::RootFs file_system = settings::RootFs::squashfs;
+    std::uint64_t image_bytes = 0; // the whole file's
 };
 
 // The root partition of an image about to be booted, after checking what a boot needs:

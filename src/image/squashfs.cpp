@@ -129,16 +129,6 @@ struct Node {
     sqfs_inode_generic_t* file_inode = nullptr; // regular files: owned by `file_inodes`
 };
 
-std::uint16_t type_bits(TreeEntry::Type type)
-{
-    switch (type) {
-    case TreeEntry::Type::directory: return S_IFDIR;
-    case TreeEntry::Type::file: return S_IFREG;
-    case TreeEntry::Type::symlink: return S_IFLNK;
-    }
-    return 0;
-}
-
 Status feed_file(sqfs_block_processor_t* processor, const TreeEntry& entry, sqfs_inode_generic_t** inode,
                  std::uint32_t flags, const std::string& guest_path)
 {
