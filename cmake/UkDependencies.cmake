@@ -14,3 +14,14 @@ find_program(UK_MUSL_GCC musl-gcc)
 if(NOT UK_MUSL_GCC)
     message(FATAL_ERROR "musl-gcc not found: uk-init is built with it (apt-get install musl-tools)")
 endif()
+
+# The arm64 uk-init: Debian's cross compiler with the arm64 musl (multiarch musl-dev:arm64),
+# through musl's own specs file, as musl-gcc does for the host.
+find_program(UK_AARCH64_GCC aarch64-linux-gnu-gcc)
+set(UK_AARCH64_MUSL_SPECS "/usr/lib/aarch64-linux-musl/musl-gcc.specs" CACHE FILEPATH
+    "musl-gcc.specs of the arm64 musl (musl-dev:arm64)")
+if(NOT UK_AARCH64_GCC OR NOT EXISTS "${UK_AARCH64_MUSL_SPECS}")
+    message(FATAL_ERROR "the arm64 uk-init needs aarch64-linux-gnu-gcc and the arm64 musl: dpkg --add-architecture "
+                        "arm64 && apt-get update && apt-get install gcc-aarch64-linux-gnu musl-dev:arm64 "
+                        "(scripts/install-deps.sh does this)")
+endif()

@@ -5,13 +5,13 @@
 set -euo pipefail
 
 packages=(
-    # building uk
-    build-essential cmake pkg-config musl-tools
+    # building uk; the arm64 uk-init with the cross compiler and arm64's musl
+    build-essential cmake pkg-config musl-tools gcc-aarch64-linux-gnu musl-dev:arm64
     libcli11-dev nlohmann-json3-dev libfmt-dev
     libsquashfs-dev libarchive-dev libcurl4-openssl-dev libelf-dev liblzma-dev libzstd-dev
     catch2
-    # running guests
-    qemu-system-x86 qemu-utils
+    # running guests: x86-64 and arm64 ones
+    qemu-system-x86 qemu-system-arm qemu-utils
     # firmware-bootable images (uk image create) and UEFI boot (uk run --boot firmware --uefi)
     syslinux syslinux-common mtools ovmf
     # tests: Debian's Go and Node.js for the workloads, independent readers of what uk writes
@@ -39,5 +39,7 @@ fi
 run() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 export DEBIAN_FRONTEND=noninteractive
+# arm64 packages (musl-dev:arm64 above) come from Debian's multiarch archive.
+dpkg --print-foreign-architectures | grep -qx arm64 || run dpkg --add-architecture arm64
 run apt-get update
 run apt-get install -y --no-install-recommends "${packages[@]}"

@@ -1,6 +1,7 @@
 #include "app/build.hpp"
 
 #include "core/file_lock.hpp"
+#include "elf/elf.hpp"
 #include "core/files.hpp"
 #include "core/temporary_files.hpp"
 #include "core/log.hpp"
@@ -86,11 +87,15 @@ Result<image::BuildRequest> complete_request(image::BuildRequest request, const 
         request.strace_options = *settings.strace;
     }
     request.cancelled = [] { return stop_requested(); };
+    if (kernel.bytes && request.arch != Arch::amd64)
+        return fail(ErrorKind::usage, "--kernel {} takes an x86-64 kernel; {} images boot uk's own arm64 kernel: leave "
+                                      "--kernel out",
+                    kernel.path.string(), to_string(request.arch));
     if (kernel.bytes)
         request.kernel = std::as_bytes(std::span(kernel.bytes->data(), kernel.bytes->size()));
     else
-        request.kernel = guest::kernel_image();
-    request.init = guest::init_program();
+        request.kernel = guest::kernel_image(request.arch);
+    request.init = guest::init_program(request.arch);
     std::error_code ec;
     if (!output.empty()) {
         // A folder takes NAME.img; the folder must be there and writable before anything
@@ -118,8 +123,17 @@ Result<image::BuildRequest> make_build_request(const config::Settings& settings,
     auto program = program_path(settings);
     if (!program)
         return fail(program.error());
+    // The program's ELF machine chooses the guest; --arch only confirms it.
+    auto inspected = elf::inspect_program(*program);
+    if (!inspected)
+        return fail(inspected.error());
+    if (settings.arch && *settings.arch != inspected->arch)
+        return fail(ErrorKind::usage, "--arch {} does not match {}, an {} program: rebuild it for linux/{} or give --arch {}",
+                    to_string(*settings.arch), program->string(), display_name(inspected->arch),
+                    to_string(*settings.arch), to_string(inspected->arch));
     image::BuildRequest request;
     request.program = *program;
+    request.arch = inspected->arch;
     request.name = settings.name.value_or(image::default_image_name(*program));
     request.args = settings.args;
     request.env = settings.env;
@@ -135,6 +149,9 @@ Result<image::BuildRequest> make_root_build_request(const config::Settings& sett
                                                     const state::ImageStore& store, image::PreparedRoot root,
                                                     const std::string& default_name)
 {
+    if (settings.arch && *settings.arch != Arch::amd64)
+        return fail(ErrorKind::usage, "--arch {}: uk builds images from OCI images for linux/amd64 only; leave --arch out",
+                    to_string(*settings.arch));
     image::BuildRequest request;
     request.name = settings.name.value_or(default_name);
     request.root = std::move(root);

@@ -66,7 +66,7 @@ Result<std::filesystem::path> direct_boot_image(const RunRequest& request, const
     std::filesystem::path image;
     if (is_file) {
         if (!image::root_partuuid_of(target))
-            return fail(ErrorKind::invalid_input, "{} is neither an x86-64 Linux program nor a uk image", target);
+            return fail(ErrorKind::invalid_input, "{} is neither a Linux program (x86-64 or arm64) nor a uk image", target);
         image = target;
     } else if (in_store) {
         image = store.file_of(target);
@@ -163,15 +163,33 @@ Result<vm::VmSpec> direct_boot_spec(const RunRequest& request, const config::Set
     auto root = image::bootable_root(*image);
     if (!root)
         return fail(root.error());
+    auto arch = root->arch;
+    if (arch != host_arch()) {
+        // KVM runs guests of its host's own architecture only: another one is emulated.
+        if (settings.accel == settings::AcceleratorChoice::kvm)
+            return fail(ErrorKind::usage, "--accel kvm: {} is an {} image and this machine is {}; KVM runs guests of "
+                                          "the host's own architecture only: leave --accel out (uk emulates it)",
+                        image->string(), to_string(arch), to_string(host_arch()));
+        accelerator = vm::Accelerator::tcg;
+    }
+    if (arch == Arch::arm64 && !kernel_file->path.empty())
+        return fail(ErrorKind::usage, "--kernel {} takes an x86-64 kernel; {} is an arm64 image, which boots uk's own "
+                                      "arm64 kernel: leave --kernel out",
+                    kernel_file->path.string(), image->string());
     // An EROFS root is read in place: the image becomes the guest's persistent memory, on
     // a PC machine (QEMU's microvm gives memory devices no address).
     bool in_place = root->file_system == settings::RootFs::erofs;
+    if (in_place && arch == Arch::arm64)
+        return fail(ErrorKind::usage, "{} is an arm64 image with an EROFS root, which uk reads in place on x86-64 "
+                                      "guests only: rebuild it with --root-fs squashfs",
+                    image->string());
     auto kernel = kernel_file->path.empty()
-                      ? guest::direct_boot_kernel(paths.cache)
+                      ? guest::direct_boot_kernel(paths.cache, arch)
                       : Result<std::filesystem::path>(std::filesystem::absolute(kernel_file->path));
     if (!kernel)
         return fail(kernel.error());
     guest::GuestBoot boot{
+        .arch = arch,
         .has_pci = in_place,
         .emulated = accelerator == vm::Accelerator::tcg,
         .root_device = "PARTUUID=" + root->partuuid,
@@ -202,6 +220,7 @@ Result<vm::VmSpec> direct_boot_spec(const RunRequest& request, const config::Set
         disks.push_back({.file = std::filesystem::absolute(*image), .read_only = true});
     disks.insert(disks.end(), mounts.disks.begin(), mounts.disks.end());
     return vm::VmSpec{
+        .arch = arch,
         .accelerator = accelerator,
         .memory_mib = static_cast<std::uint32_t>(settings.memory.mib),
         .cpus = settings.cpus.value,

@@ -1,5 +1,8 @@
 #include "app/stats.hpp"
 
+#include "core/files.hpp"
+#include "vm/spec.hpp"
+
 namespace uk::app {
 
 Result<guest::GuestStats> instance_stats(const instance::Store& store, const std::string& name,
@@ -16,6 +19,13 @@ Result<guest::GuestStats> instance_stats(const instance::Store& store, const std
         return fail(ErrorKind::unavailable, "instance {} is not running ({}): start it with uk instance start {}", name,
                     instance::describe(status), name);
     std::error_code ec;
+    // The agent answers on a second UART, which QEMU's arm64 virt machine does not have.
+    if (auto text = read_file(files.vm_spec()))
+        if (auto spec = vm::spec_from_json(nlohmann::json::parse(*text, nullptr, false)); spec && spec->arch != Arch::amd64)
+            return fail(ErrorKind::unavailable,
+                        "instance {} is an arm64 guest: uk instance stats asks an agent that x86-64 guests have, arm64 "
+                        "ones not yet",
+                        name);
     if (!std::filesystem::exists(files.agent_socket(), ec))
         return fail(ErrorKind::unavailable, "instance {} was started by a uk without the stats agent: restart it "
                                             "(uk instance restart {})",

@@ -10,13 +10,15 @@ Result<QemuHost> qemu_host(const Context& context)
     auto qemu = hypervisor::find_qemu(context.environment("UK_QEMU"), paths->cache);
     if (!qemu)
         return fail(qemu.error());
-    return QemuHost{*paths, hypervisor::QemuBackend(*qemu)};
+    auto arm64_qemu = hypervisor::find_qemu(context.environment("UK_QEMU_ARM64"), paths->cache, Arch::arm64);
+    return QemuHost{*paths, hypervisor::QemuBackend(*qemu, std::move(arm64_qemu))};
 }
 
 hypervisor::QemuBackend running_vms_backend(const Context& context, const state::Paths& paths)
 {
     auto qemu = hypervisor::find_qemu(context.environment("UK_QEMU"), paths.cache);
-    return hypervisor::QemuBackend(qemu.value_or(hypervisor::QemuBinary{}));
+    return hypervisor::QemuBackend(qemu.value_or(hypervisor::QemuBinary{}),
+                                   hypervisor::find_qemu(context.environment("UK_QEMU_ARM64"), paths.cache, Arch::arm64));
 }
 
 } // namespace uk::cli

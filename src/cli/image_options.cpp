@@ -33,6 +33,11 @@ void ImageOptions::declare(CLI::App& command, NameFlag name_flag)
                            "--mem)")
             ->check(CLI::IsMember({"squashfs", "erofs"}).description(""))
             ->type_name("squashfs|erofs");
+    arch_option_ = command.add_option("--arch", arch,
+                                      "The guest's architecture: amd64 or arm64 (default: the program's own); a "
+                                      "program of the other one is refused")
+                       ->check(CLI::IsMember({"amd64", "arm64", "x86_64", "aarch64"}).description(""))
+                       ->type_name("amd64|arm64");
     sysroot_option_ = command.add_option("--sysroot", sysroot, "Take shared libraries from this root, not from this machine")
                           ->type_name("DIR");
     strip_option_ = command.add_flag("--strip", strip, "Strip debug information and symbols from ELF files as they are packed");
@@ -53,8 +58,8 @@ std::optional<std::filesystem::path> ImageOptions::config() const
 
 bool ImageOptions::shapes_image() const
 {
-    for (const auto* option : {name_option_, args_option_, env_option_, compression_option_, root_fs_option_, sysroot_option_,
-                               strip_option_, strace_option_})
+    for (const auto* option : {name_option_, args_option_, env_option_, compression_option_, root_fs_option_, arch_option_,
+                               sysroot_option_, strip_option_, strace_option_})
         if (option && option->count() > 0)
             return true;
     return false;
@@ -96,6 +101,12 @@ Result<config::Overrides> ImageOptions::overrides(const state::Environment& envi
         if (!parsed)
             return fail(parsed.error());
         out.root_fs = *parsed;
+    }
+    if (arch_option_->count()) {
+        auto parsed = flag_value("--arch", settings::parse_arch(arch));
+        if (!parsed)
+            return fail(parsed.error());
+        out.arch = *parsed;
     }
     if (sysroot_option_->count())
         out.sysroot = sysroot;

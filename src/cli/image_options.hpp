@@ -22,6 +22,7 @@ struct ImageOptions {
     std::vector<std::string> env;
     std::string compression;
     std::string root_fs;
+    std::string arch;
     std::string sysroot;
     bool strip = false;
     std::string kernel;
@@ -48,6 +49,7 @@ private:
     CLI::Option* env_option_ = nullptr;
     CLI::Option* compression_option_ = nullptr;
     CLI::Option* root_fs_option_ = nullptr;
+    CLI::Option* arch_option_ = nullptr;
     CLI::Option* sysroot_option_ = nullptr;
     CLI::Option* strip_option_ = nullptr;
     CLI::Option* kernel_option_ = nullptr;

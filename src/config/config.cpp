@@ -459,6 +459,9 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
         {"RootFs", bind(config.root_fs, [&](const JsonNode& n) {
              return reader.typed<settings::RootFs>(n, "\"squashfs\" or \"erofs\"", settings::parse_root_fs);
          })},
+        {"Arch", bind(config.arch, [&](const JsonNode& n) {
+             return reader.typed<Arch>(n, "\"amd64\" or \"arm64\"", settings::parse_arch);
+         })},
         {"Sysroot", bind(config.sysroot, non_empty_text)},
         {"Strip", bind(config.strip, flag)},
         {"RebootOnExit", bind(config.reboot_on_exit, flag)},

@@ -66,6 +66,7 @@ struct Config {
     std::optional<bool> readonly_root;
     std::optional<settings::Compression> compression;
     std::optional<settings::RootFs> root_fs;
+    std::optional<Arch> arch;
     std::optional<std::string> sysroot;
     std::optional<bool> strip;
     std::optional<std::vector<std::string>> strace; // uk run --strace: its options

@@ -65,6 +65,8 @@ Settings merge(const std::optional<Config>& file, const Overrides& flags)
         take(settings.readonly_root, c.readonly_root);
         take(settings.compression, c.compression);
         take(settings.root_fs, c.root_fs);
+        if (c.arch)
+            settings.arch = c.arch;
         if (c.sysroot)
             settings.sysroot = from_file(c, *c.sysroot);
         take(settings.strip, c.strip);
@@ -106,6 +108,8 @@ Settings merge(const std::optional<Config>& file, const Overrides& flags)
     }
     take(settings.compression, flags.compression);
     take(settings.root_fs, flags.root_fs);
+    if (flags.arch)
+        settings.arch = flags.arch;
     take(settings.sysroot, flags.sysroot);
     take(settings.strip, flags.strip);
     if (flags.strace)

@@ -20,6 +20,7 @@ struct Overrides {
     std::vector<std::pair<std::string, std::string>> env; // -e (each replaces its key)
     std::optional<settings::Compression> compression;
     std::optional<settings::RootFs> root_fs;
+    std::optional<Arch> arch;
     std::optional<std::string> sysroot;
     std::optional<bool> strip;
     std::optional<std::vector<std::string>> strace; // --strace[=OPTS]
@@ -58,6 +59,7 @@ struct Settings {
     bool readonly_root = false;
     settings::Compression compression = settings::Compression::automatic;
     settings::RootFs root_fs = settings::RootFs::squashfs;
+    std::optional<Arch> arch; // said by the user; the program's ELF machine decides otherwise
     std::string sysroot = "/";
     bool strip = false;
     std::optional<std::vector<std::string>> strace; // run the program under strace, with these options

@@ -16,7 +16,7 @@ struct KindStatus {
 // that lacks something. `uk run` passes the program's own status through otherwise.
 constexpr KindStatus table[] = {
     {ErrorKind::usage, 2, "bad flags or arguments"},
-    {ErrorKind::invalid_input, 65, "an input uk cannot use (not an x86-64 program, a config mistake)"},   // EX_DATAERR
+    {ErrorKind::invalid_input, 65, "an input uk cannot use (a program for another machine, a config mistake)"},   // EX_DATAERR
     {ErrorKind::not_found, 66, "something named does not exist (a file, image, instance, library)"},      // EX_NOINPUT
     {ErrorKind::unavailable, 69, "the host lacks something or it is taken (QEMU, KVM, a port)"},         // EX_UNAVAILABLE
     {ErrorKind::guest_failed, 70, "the VM ended without the program's status (a kernel panic), or a bug"}, // EX_SOFTWARE

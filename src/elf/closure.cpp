@@ -16,9 +16,19 @@
 namespace uk::elf {
 namespace {
 
-// glibc's trusted folders for x86-64, multiarch (Debian, Ubuntu) and lib64 (Fedora, SUSE).
-const std::vector<std::string> default_dirs = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64",
-                                               "/usr/lib64", "/lib", "/usr/lib"};
+// glibc's trusted folders: multiarch (Debian, Ubuntu), then lib64 (Fedora, SUSE).
+const std::vector<std::string>& default_dirs_of(Arch arch)
+{
+    static const std::vector<std::string> amd64 = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64",
+                                                   "/usr/lib64", "/lib", "/usr/lib"};
+    static const std::vector<std::string> arm64 = {"/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib64",
+                                                   "/usr/lib64", "/lib", "/usr/lib"};
+    return arch == Arch::arm64 ? arm64 : amd64;
+}
+
+// What glibc's $LIB and $PLATFORM stand for.
+std::string multiarch_lib(Arch arch) { return arch == Arch::arm64 ? "lib/aarch64-linux-gnu" : "lib/x86_64-linux-gnu"; }
+std::string platform(Arch arch) { return arch == Arch::arm64 ? "aarch64" : "x86_64"; }
 
 // What glibc programs call that goes through the name service switch. With any of these
 // the image gets the NSS modules for files and DNS (built into libc since glibc 2.34,
@@ -217,10 +227,10 @@ private:
             return text;
         };
         for (auto* text : {&guest_dir, &host_rest}) {
-            *text = replace_all(*text, "${LIB}", "lib/x86_64-linux-gnu");
-            *text = replace_all(*text, "$LIB", "lib/x86_64-linux-gnu");
-            *text = replace_all(*text, "${PLATFORM}", "x86_64");
-            *text = replace_all(*text, "$PLATFORM", "x86_64");
+            *text = replace_all(*text, "${LIB}", multiarch_lib(options_.arch));
+            *text = replace_all(*text, "$LIB", multiarch_lib(options_.arch));
+            *text = replace_all(*text, "${PLATFORM}", platform(options_.arch));
+            *text = replace_all(*text, "$PLATFORM", platform(options_.arch));
         }
         if (from_origin)
             return SearchDir{object.host.parent_path() / std::filesystem::path(host_rest).relative_path(),
@@ -252,7 +262,7 @@ private:
         for (const auto& dir : conf_dirs_)
             if (auto host = resolve_in_root(options_.sysroot, dir))
                 dirs.push_back({*host, dir, "ld.so.conf"});
-        for (const auto& dir : default_dirs)
+        for (const auto& dir : default_dirs_of(options_.arch))
             if (auto host = resolve_in_root(options_.sysroot, dir))
                 dirs.push_back({*host, dir, ""});
         return dirs;
@@ -282,10 +292,10 @@ private:
             if (!host || !std::filesystem::is_regular_file(*host, ec))
                 continue;
             auto info = read_object(*host);
-            if (!info || !is_x86_64(*info))
+            if (!info || !is_for(*info, options_.arch))
                 continue; // the loader skips libraries of another class or machine too
             if (dir.source == "ld.so.conf" &&
-                std::find(default_dirs.begin(), default_dirs.end(), dir.guest) == default_dirs.end() &&
+                std::ranges::find(default_dirs_of(options_.arch), dir.guest) == default_dirs_of(options_.arch).end() &&
                 std::find(extra_dirs_.begin(), extra_dirs_.end(), dir.guest) == extra_dirs_.end())
                 extra_dirs_.push_back(dir.guest);
             objects_.push_back({*host, normalise(dir.guest + "/" + name), std::move(*info)});
@@ -300,7 +310,8 @@ private:
             auto shown = dir.from_origin ? dir.host.lexically_normal().string() : dir.guest;
             if (!seen.insert(shown).second)
                 continue;
-            bool is_default = std::find(default_dirs.begin(), default_dirs.end(), dir.guest) != default_dirs.end();
+            const auto& defaults = default_dirs_of(options_.arch);
+            bool is_default = std::ranges::find(defaults, dir.guest) != defaults.end();
             auto label = dir.source.empty() || (is_default && dir.source == "ld.so.conf") ? "" : " (" + dir.source + ")";
             looked += (looked.empty() ? "" : ", ") + shown + label;
         }

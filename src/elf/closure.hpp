@@ -4,6 +4,7 @@
 // default directories. $ORIGIN is the folder of the object asking.
 #pragma once
 
+#include "core/arch.hpp"
 #include "core/error.hpp"
 
 #include <filesystem>
@@ -36,6 +37,8 @@ struct ClosureOptions {
     std::filesystem::path sysroot = "/";
     // Where the program sits in the guest, for its $ORIGIN.
     std::string program_guest_path;
+    // The program's: only libraries of its machine are taken, from its folders.
+    Arch arch = Arch::amd64;
 };
 
 Result<Closure> resolve_closure(const std::filesystem::path& program, const ClosureOptions& options);

@@ -33,14 +33,14 @@ Error describe_non_elf(const std::filesystem::path& path, std::string_view head)
         while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
             line.pop_back();
         return Error{ErrorKind::invalid_input,
-                     fmt::format("{} is a script (#!{}), not an ELF executable: uk packs compiled x86-64 Linux "
+                     fmt::format("{} is a script (#!{}), not an ELF executable: uk packs compiled Linux "
                                  "programs; make the interpreter the program and the script its argument",
                                  name, line)};
     }
     if (head.empty())
         return Error{ErrorKind::invalid_input, fmt::format("{} is empty, not an ELF executable", name)};
     return Error{ErrorKind::invalid_input,
-                 fmt::format("{} is not an ELF executable: uk packs compiled x86-64 Linux programs", name)};
+                 fmt::format("{} is not an ELF executable: uk packs compiled x86-64 and arm64 Linux programs", name)};
 }
 
 } // namespace
@@ -66,12 +66,14 @@ Result<Program> inspect_program(const std::filesystem::path& path)
     if (object->elf_class != ELFCLASS64) {
         auto what = object->machine == EM_X86_64 ? std::string("32-bit x86-64 (x32)") : machine_name(object->machine);
         return fail(ErrorKind::invalid_input,
-                    "{} is a 32-bit ELF program for {}: uk runs 64-bit x86-64 programs; rebuild it for x86-64", name,
-                    what);
+                    "{} is a 32-bit ELF program for {}: uk runs 64-bit x86-64 and arm64 programs; rebuild it for "
+                    "linux/amd64 or linux/arm64",
+                    name, what);
     }
-    if (object->machine != EM_X86_64)
+    if (object->machine != EM_X86_64 && object->machine != EM_AARCH64)
         return fail(ErrorKind::invalid_input,
-                    "{} is an ELF program for {}, not x86-64: rebuild it for linux/amd64 (for Go: GOARCH=amd64)",
+                    "{} is an ELF program for {}, not x86-64 or arm64: rebuild it for linux/amd64 or linux/arm64 (for "
+                    "Go: GOARCH=amd64 or arm64)",
                     name, machine_name(object->machine));
     if (object->os_abi != ELFOSABI_NONE && object->os_abi != ELFOSABI_GNU)
         return fail(ErrorKind::invalid_input, "{} is built for another operating system (ELF OS/ABI {}), not Linux",
@@ -87,6 +89,7 @@ Result<Program> inspect_program(const std::filesystem::path& path)
         return fail(ErrorKind::invalid_input, "{} is a damaged ELF file (nothing to load: no PT_LOAD segment)", name);
 
     Program program;
+    program.arch = object->machine == EM_AARCH64 ? Arch::arm64 : Arch::amd64;
     program.interpreter = object->interpreter;
     if (program.interpreter) {
         program.linking = Linking::dynamic;

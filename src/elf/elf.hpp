@@ -1,7 +1,8 @@
-// What kind of program a file is, read with libelf: uk takes x86-64 Linux ELF
+// What kind of program a file is, read with libelf: uk takes x86-64 and arm64 Linux ELF
 // executables, and says precisely what a file is when it is something else.
 #pragma once
 
+#include "core/arch.hpp"
 #include "core/error.hpp"
 
 #include <filesystem>
@@ -18,6 +19,7 @@ enum class Linking {
 };
 
 struct Program {
+    Arch arch = Arch::amd64; // from the ELF machine: x86-64 or AArch64
     Linking linking = Linking::static_executable;
     std::optional<std::string> interpreter; // PT_INTERP, e.g. /lib64/ld-linux-x86-64.so.2
     std::vector<std::string> needed;        // DT_NEEDED, in order

@@ -139,7 +139,10 @@ std::string file_head(const std::filesystem::path& path, std::size_t bytes)
     return read_file_prefix(path, bytes).value_or("");
 }
 
-bool is_x86_64(const ObjectInfo& info) { return info.elf_class == ELFCLASS64 && info.machine == EM_X86_64; }
+bool is_for(const ObjectInfo& info, Arch arch)
+{
+    return info.elf_class == ELFCLASS64 && info.machine == (arch == Arch::arm64 ? EM_AARCH64 : EM_X86_64);
+}
 
 Result<ObjectInfo> read_object(const std::filesystem::path& path)
 {

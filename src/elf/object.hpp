@@ -1,6 +1,7 @@
 // What the dynamic loader reads from an ELF file, read with libelf.
 #pragma once
 
+#include "core/arch.hpp"
 #include "core/error.hpp"
 
 #include <cstdint>
@@ -29,7 +30,8 @@ struct ObjectInfo {
 // Errors: not_found, io, or invalid_input for a file that is not ELF or is damaged.
 Result<ObjectInfo> read_object(const std::filesystem::path& path);
 
-bool is_x86_64(const ObjectInfo& info);
+// A 64-bit object for this architecture's machine (x86-64 or AArch64).
+bool is_for(const ObjectInfo& info, Arch arch);
 
 // First bytes of a file, to tell ELF from scripts and other files.
 std::string file_head(const std::filesystem::path& path, std::size_t bytes);

@@ -9,6 +9,12 @@ extern const std::byte uk_embedded_kernel_record_begin[];
 extern const std::byte uk_embedded_kernel_record_end[];
 extern const std::byte uk_embedded_init_begin[];
 extern const std::byte uk_embedded_init_end[];
+extern const std::byte uk_embedded_arm64_kernel_begin[];
+extern const std::byte uk_embedded_arm64_kernel_end[];
+extern const std::byte uk_embedded_arm64_kernel_record_begin[];
+extern const std::byte uk_embedded_arm64_kernel_record_end[];
+extern const std::byte uk_embedded_arm64_init_begin[];
+extern const std::byte uk_embedded_arm64_init_end[];
 }
 
 namespace uk::guest {
@@ -21,13 +27,23 @@ std::span<const std::byte> between(const std::byte* begin, const std::byte* end)
 
 } // namespace
 
-std::span<const std::byte> kernel_image() { return between(uk_embedded_kernel_begin, uk_embedded_kernel_end); }
-
-std::span<const std::byte> init_program() { return between(uk_embedded_init_begin, uk_embedded_init_end); }
-
-KernelRecord kernel_record()
+std::span<const std::byte> kernel_image(Arch arch)
 {
-    auto bytes = between(uk_embedded_kernel_record_begin, uk_embedded_kernel_record_end);
+    return arch == Arch::arm64 ? between(uk_embedded_arm64_kernel_begin, uk_embedded_arm64_kernel_end)
+                               : between(uk_embedded_kernel_begin, uk_embedded_kernel_end);
+}
+
+std::span<const std::byte> init_program(Arch arch)
+{
+    return arch == Arch::arm64 ? between(uk_embedded_arm64_init_begin, uk_embedded_arm64_init_end)
+                               : between(uk_embedded_init_begin, uk_embedded_init_end);
+}
+
+KernelRecord kernel_record(Arch arch)
+{
+    auto bytes = arch == Arch::arm64
+                     ? between(uk_embedded_arm64_kernel_record_begin, uk_embedded_arm64_kernel_record_end)
+                     : between(uk_embedded_kernel_record_begin, uk_embedded_kernel_record_end);
     // The record is checked against the kernel by a unit test; parsing it cannot fail
     // in a correct build, so a broken one is a build defect worth an exception.
     auto json = nlohmann::json::parse(reinterpret_cast<const char*>(bytes.data()),

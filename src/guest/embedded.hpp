@@ -1,7 +1,8 @@
-// What every uk image boots: the prebuilt kernel and uk-init, both inside the uk
-// executable (docs/guest.md).
+// What every uk image boots: the prebuilt kernel and uk-init of its architecture, all
+// inside the uk executable (docs/guest.md).
 #pragma once
 
+#include "core/arch.hpp"
 #include "core/error.hpp"
 
 #include <cstddef>
@@ -16,9 +17,9 @@ struct KernelRecord {
     std::string release;        // "6.1.192"
     std::string source_package; // "linux-source-6.1"
     std::string source_version; // Debian package version
-    std::string compression;    // of the bzImage payload: "xz", "zstd", ...
+    std::string compression;    // of the kernel's payload: "xz"
     unsigned hz = 0;            // CONFIG_HZ: timer ticks per second
-    std::string sha256;         // of the bzImage
+    std::string sha256;         // of the file uk carries: bzImage, arm64/vmlinuz.efi
     std::uint64_t size = 0;
 };
 
@@ -27,8 +28,8 @@ struct KernelRecord {
 // (docs/guest.md, "Memory").
 inline constexpr std::uint64_t minimum_memory_mib = 24;
 
-std::span<const std::byte> kernel_image(); // bzImage
-KernelRecord kernel_record();
-std::span<const std::byte> init_program(); // uk-init, static x86-64 ELF
+std::span<const std::byte> kernel_image(Arch arch = Arch::amd64); // bzImage, or arm64's vmlinuz.efi
+KernelRecord kernel_record(Arch arch = Arch::amd64);
+std::span<const std::byte> init_program(Arch arch = Arch::amd64); // uk-init, a static ELF of that arch
 
 } // namespace uk::guest

@@ -30,7 +30,9 @@ GuestAddress user_network_address() { return {"10.0.2.15", 24, "10.0.2.2", {"10.
 
 std::string guest_kernel_args(const GuestBoot& boot)
 {
-    std::string args = "console=ttyS0";
+    bool x86 = boot.arch == Arch::amd64;
+    // The first serial port: the 8250 at COM1 on x86, the virt machine's PL011 on arm64.
+    std::string args = x86 ? "console=ttyS0" : "console=ttyAMA0";
     args += boot.verbose ? " loglevel=7" : " quiet";
     // No rootwait: the kernel probes virtio-blk before it mounts the root (it waits for
     // every probe first), so a root that is not there at once never comes, and waiting
@@ -39,10 +41,12 @@ std::string guest_kernel_args(const GuestBoot& boot)
     if (boot.root_in_place)
         args += " rootflags=dax";
     args += " init=/sbin/uk-init";
-    args += " panic=-1 tsc=reliable";
-    if (!boot.has_pci)
+    args += " panic=-1";
+    if (x86)
+        args += " tsc=reliable";
+    if (x86 && !boot.has_pci)
         args += " pci=off";
-    if (boot.emulated) {
+    if (x86 && boot.emulated) {
         // A one-CPU kernel rewrites the LOCK prefix of some 4,000 instructions at boot, one
         // text_poke each: two TLB flushes and a retranslation apiece under emulation, about
         // 0.1 s. Left locked they cost nothing measurable.

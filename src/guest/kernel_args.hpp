@@ -1,6 +1,8 @@
 // The guest kernel's command line (docs/guest.md explains every argument).
 #pragma once
 
+#include "core/arch.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,7 +39,8 @@ inline constexpr std::size_t max_command_line = 2047;
 GuestAddress user_network_address();
 
 struct GuestBoot {
-    bool has_pci = false;  // a machine without PCI (microvm) gets pci=off: no probing
+    Arch arch = Arch::amd64; // arm64: the PL011 console, none of x86's timer arguments
+    bool has_pci = false;  // an x86 machine without PCI (microvm) gets pci=off: no probing
     bool emulated = true;  // TCG: the CPU is emulated, which some arguments are about
     std::string root_device; // "PARTUUID=..." (an image's root partition) or "/dev/vda"
     std::string root_file_system = "squashfs"; // or "erofs"

@@ -7,11 +7,12 @@
 
 namespace uk::guest {
 
-Result<std::filesystem::path> direct_boot_kernel(const std::filesystem::path& cache)
+Result<std::filesystem::path> direct_boot_kernel(const std::filesystem::path& cache, Arch arch)
 {
-    auto folder = cache / "kernels" / kernel_record().sha256;
-    auto path = folder / "vmlinux";
-    auto digest_path = folder / "vmlinux.sha256";
+    auto folder = cache / "kernels" / kernel_record(arch).sha256;
+    std::string name = arch == Arch::arm64 ? "Image" : "vmlinux";
+    auto path = folder / name;
+    auto digest_path = folder / (name + ".sha256");
     // The unpacked kernel is checked against the digest taken when it was unpacked (about
     // 15 ms): a cache damaged on disk would otherwise fail every run with QEMU's "Error
     // while loading elf kernel". A damaged one is unpacked again.
@@ -21,7 +22,7 @@ Result<std::filesystem::path> direct_boot_kernel(const std::filesystem::path& ca
         return path;
     if (auto made = create_private_directories(folder); !made)
         return fail(made.error());
-    auto vmlinux = extract_vmlinux(kernel_image());
+    auto vmlinux = arch == Arch::arm64 ? extract_arm64_image(kernel_image(arch)) : extract_vmlinux(kernel_image(arch));
     if (!vmlinux)
         return fail(ErrorKind::internal, "the embedded kernel cannot be unpacked: {}", vmlinux.error().message);
     // Atomic: a concurrent uk run sees the whole file or none; the digest comes second, so

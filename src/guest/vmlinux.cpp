@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include <lzma.h>
 
@@ -25,7 +26,9 @@ T read_le(std::span<const std::byte> bytes, std::size_t offset)
     return value; // x86-64 hosts only: little-endian like the header
 }
 
-Result<std::vector<std::byte>> unxz(std::span<const std::byte> input)
+} // namespace
+
+Result<std::vector<std::byte>> decompress_xz(std::span<const std::byte> input)
 {
     lzma_stream stream = LZMA_STREAM_INIT;
     if (lzma_stream_decoder(&stream, UINT64_MAX, 0) != LZMA_OK)
@@ -59,8 +62,6 @@ Result<std::vector<std::byte>> unxz(std::span<const std::byte> input)
     return output;
 }
 
-} // namespace
-
 Result<std::vector<std::byte>> extract_vmlinux(std::span<const std::byte> bzimage)
 {
     if (bzimage.size() < 0x260 || std::memcmp(bzimage.data() + header_magic_offset, "HdrS", 4) != 0)
@@ -80,12 +81,36 @@ Result<std::vector<std::byte>> extract_vmlinux(std::span<const std::byte> bzimag
     static constexpr std::uint8_t xz_magic[] = {0xfd, '7', 'z', 'X', 'Z', 0x00};
     if (payload.size() < sizeof xz_magic || std::memcmp(payload.data(), xz_magic, sizeof xz_magic) != 0)
         return fail(ErrorKind::invalid_input, "bzImage payload is not xz-compressed; uk unpacks only xz kernels");
-    auto elf = unxz(payload);
+    auto elf = decompress_xz(payload);
     if (!elf)
         return elf;
     if (elf->size() < 4 || std::memcmp(elf->data(), "\177ELF", 4) != 0)
         return fail(ErrorKind::invalid_input, "bzImage payload does not hold an ELF kernel");
     return elf;
+}
+
+Result<std::vector<std::byte>> extract_arm64_image(std::span<const std::byte> zboot)
+{
+    // The EFI zboot header (drivers/firmware/efi/libstub/zboot-header.S): "MZ", "zimg" at
+    // 4, the payload's offset and size at 8 and 12, the compression's name at 24.
+    if (zboot.size() < 64 || std::memcmp(zboot.data(), "MZ", 2) != 0 || std::memcmp(zboot.data() + 4, "zimg", 4) != 0)
+        return fail(ErrorKind::invalid_input, "not an EFI zboot kernel (no zimg header)");
+    std::size_t start = read_le<std::uint32_t>(zboot, 8);
+    std::size_t length = read_le<std::uint32_t>(zboot, 12);
+    if (start > zboot.size() || length > zboot.size() - start)
+        return fail(ErrorKind::invalid_input, "the zboot payload lies outside the file");
+    auto method = std::string(reinterpret_cast<const char*>(zboot.data()) + 24,
+                              strnlen(reinterpret_cast<const char*>(zboot.data()) + 24, 16));
+    if (method != "xzkern")
+        return fail(ErrorKind::invalid_input, "the zboot payload is {}-compressed; uk unpacks only xz kernels", method);
+    auto image = decompress_xz(zboot.subspan(start, length));
+    if (!image)
+        return image;
+    // The arm64 boot header (Documentation/arm64/booting.rst): "ARM\x64" at offset 56.
+    constexpr std::size_t magic_offset = 56;
+    if (image->size() < 64 || std::memcmp(image->data() + magic_offset, "ARM\x64", 4) != 0)
+        return fail(ErrorKind::invalid_input, "the zboot payload does not hold an arm64 kernel Image");
+    return image;
 }
 
 } // namespace uk::guest

@@ -16,4 +16,11 @@ namespace uk::guest {
 // is what src/kernel-prebuilt builds.
 Result<std::vector<std::byte>> extract_vmlinux(std::span<const std::byte> bzimage);
 
+// The arm64 Image inside an EFI zboot kernel (vmlinuz.efi: an EFI application carrying
+// the Image xz-compressed), which QEMU's direct boot of arm64 cannot unpack itself.
+Result<std::vector<std::byte>> extract_arm64_image(std::span<const std::byte> zboot);
+
+// A whole xz stream, decompressed.
+Result<std::vector<std::byte>> decompress_xz(std::span<const std::byte> input);
+
 } // namespace uk::guest

@@ -55,19 +55,22 @@ Result<std::string> ask_version(const std::filesystem::path& path)
 
 } // namespace
 
-Result<QemuBinary> find_qemu(const std::optional<std::string>& override_path, const std::filesystem::path& cache)
+Result<QemuBinary> find_qemu(const std::optional<std::string>& override_path, const std::filesystem::path& cache,
+                             Arch arch)
 {
-    auto name = override_path.value_or("qemu-system-x86_64");
+    bool arm64 = arch == Arch::arm64;
+    std::string variable = arm64 ? "UK_QEMU_ARM64" : "UK_QEMU";
+    auto name = override_path.value_or(arm64 ? "qemu-system-aarch64" : "qemu-system-x86_64");
     auto path = find_in_path(name);
     if (!path) {
         if (override_path)
-            return fail(ErrorKind::unavailable, "UK_QEMU is set to {}, which is not an executable file", name);
+            return fail(ErrorKind::unavailable, "{} is set to {}, which is not an executable file", variable, name);
         return fail(ErrorKind::unavailable,
-                    "qemu-system-x86_64 was not found in PATH: install QEMU (Debian/Ubuntu: apt-get install "
-                    "qemu-system-x86) or point UK_QEMU at it");
+                    "{} was not found in PATH: install QEMU (Debian/Ubuntu: apt-get install {}) or point {} at it", name,
+                    arm64 ? "qemu-system-arm" : "qemu-system-x86", variable);
     }
     auto key = file_identity(*path);
-    auto cache_file = cache / "qemu-version.json";
+    auto cache_file = cache / (arm64 ? "qemu-version-arm64.json" : "qemu-version.json");
     auto line = cached_version(cache_file, key);
     if (!line) {
         auto asked = ask_version(*path);

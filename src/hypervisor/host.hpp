@@ -1,6 +1,7 @@
 // What the host offers QEMU: the binary and its version, and the firmware it boots.
 #pragma once
 
+#include "core/arch.hpp"
 #include "core/error.hpp"
 #include "vm/spec.hpp"
 
@@ -24,7 +25,10 @@ inline constexpr int minimum_qemu_minor = 2;
 // `override_path`) and checks its version. Asking QEMU its version costs 0.1-0.2 s (it
 // loads some sixty shared libraries), so the answer is kept in `cache`/qemu-version.json
 // for as long as the binary's path, size, inode and modification time stay the same.
-Result<QemuBinary> find_qemu(const std::optional<std::string>& override_path, const std::filesystem::path& cache);
+// For arm64 guests the same for qemu-system-aarch64 (override: UK_QEMU_ARM64), kept in
+// qemu-version-arm64.json.
+Result<QemuBinary> find_qemu(const std::optional<std::string>& override_path, const std::filesystem::path& cache,
+                             Arch arch = Arch::amd64);
 
 // Parses the first line of `qemu-system-x86_64 --version`.
 std::optional<QemuBinary> parse_qemu_version(const std::string& output);

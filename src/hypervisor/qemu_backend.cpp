@@ -23,7 +23,15 @@ QemuConfig qemu_config(const vm::VmSpec& spec, const std::filesystem::path& bina
         .agent_socket = spec.agent_socket,
         .debugger = spec.debugger,
     };
-    if (const auto* direct = std::get_if<vm::DirectBoot>(&spec.boot)) {
+    if (spec.arch == Arch::arm64) {
+        // uk-init's stats agent reads a second UART, which the virt machine does not have.
+        config.machine = Machine::virt;
+        config.agent_socket.clear();
+        if (const auto* direct = std::get_if<vm::DirectBoot>(&spec.boot)) {
+            config.kernel = direct->kernel;
+            config.kernel_args = direct->command_line;
+        }
+    } else if (const auto* direct = std::get_if<vm::DirectBoot>(&spec.boot)) {
         // QEMU 7.2's microvm places no memory device: persistent memory needs a PC machine.
         config.machine = spec.persistent_memory ? Machine::q35 : Machine::microvm;
         config.kernel = direct->kernel;
@@ -37,12 +45,17 @@ QemuConfig qemu_config(const vm::VmSpec& spec, const std::filesystem::path& bina
 
 std::vector<std::string> QemuBackend::command_line(const vm::VmSpec& spec) const
 {
+    if (spec.arch == Arch::arm64)
+        return qemu_argv(qemu_config(spec, arm64_qemu_ ? arm64_qemu_->path : "qemu-system-aarch64"));
     return qemu_argv(qemu_config(spec, qemu_.path));
 }
 
 Result<std::unique_ptr<vm::Machine>> QemuBackend::start(const vm::VmSpec& spec, const std::filesystem::path& own_log)
 {
-    auto machine = QemuMachine::start(qemu_config(spec, qemu_.path), own_log);
+    if (spec.arch == Arch::arm64 && !arm64_qemu_)
+        return fail(arm64_qemu_.error());
+    const auto& binary = spec.arch == Arch::arm64 ? arm64_qemu_->path : qemu_.path;
+    auto machine = QemuMachine::start(qemu_config(spec, binary), own_log);
     if (!machine)
         return fail(machine.error());
     return std::unique_ptr<vm::Machine>(std::move(*machine));

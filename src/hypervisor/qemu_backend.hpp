@@ -13,7 +13,11 @@ QemuConfig qemu_config(const vm::VmSpec& spec, const std::filesystem::path& bina
 
 class QemuBackend final : public vm::Backend {
 public:
-    explicit QemuBackend(QemuBinary qemu) : qemu_(std::move(qemu)) {}
+    // qemu-system-x86_64, and qemu-system-aarch64 for arm64 guests (or why there is none).
+    explicit QemuBackend(QemuBinary qemu, Result<QemuBinary> arm64_qemu = fail(ErrorKind::unavailable, "no arm64 QEMU"))
+        : qemu_(std::move(qemu)), arm64_qemu_(std::move(arm64_qemu))
+    {
+    }
 
     std::string name() const override { return "QEMU"; }
     std::vector<std::string> command_line(const vm::VmSpec& spec) const override;
@@ -28,6 +32,7 @@ public:
 
 private:
     QemuBinary qemu_;
+    Result<QemuBinary> arm64_qemu_;
 };
 
 } // namespace uk::hypervisor

@@ -29,21 +29,33 @@ std::string escape_option_value(const std::string& value)
 std::vector<std::string> qemu_argv(const QemuConfig& c)
 {
     bool microvm = c.machine == Machine::microvm;
-    // microvm devices sit on virtio-mmio ("-device"), q35 ones on PCI ("-pci"); on q35 an
-    // empty romfile stops SeaBIOS from loading the iPXE option ROM of virtio-net.
-    auto device = [&](const std::string& kind) { return kind + (microvm ? "-device" : "-pci"); };
+    bool virt = c.machine == Machine::virt;
+    // microvm's and virt's devices sit on virtio-mmio ("-device"), q35 ones on PCI ("-pci");
+    // on q35 an empty romfile stops SeaBIOS from loading the iPXE option ROM of virtio-net.
+    bool mmio = microvm || virt;
+    auto device = [&](const std::string& kind) { return kind + (mmio ? "-device" : "-pci"); };
 
     std::vector<std::string> argv{c.binary.string()};
     auto add = [&](std::initializer_list<std::string> items) { argv.insert(argv.end(), items); };
 
     // ACPI on microvm: power-off and the power button that a stop presses.
     const auto& pmem = c.persistent_memory;
-    add({"-machine", microvm ? "microvm,acpi=on" : "q35"});
-    add({"-accel", c.accelerator == Accelerator::kvm ? "kvm" : "tcg"});
-    // Under TCG, `rep movsb`/`rep stosb` are emulated a byte at a time; without the ERMS
-    // and FSRM flags the guest's kernel and C library copy with 8-byte loops instead
-    // (Node.js 90 ms and Go 60 ms sooner to answer, median of 12).
-    add({"-cpu", c.accelerator == Accelerator::kvm ? "host" : "max,-erms,-fsrm"});
+    bool kvm = c.accelerator == Accelerator::kvm;
+    if (virt) {
+        // GICv3 takes more than 8 CPUs; under KVM the host's own GIC is the one to model.
+        add({"-machine", kvm ? "virt,gic-version=host" : "virt,gic-version=3"});
+        add({"-accel", kvm ? "kvm" : "tcg"});
+        // Emulated: Neoverse N1 (Graviton 2, Ampere Altra), an ARMv8.2 server core. Not
+        // "max": its pointer authentication is emulated with a slow cipher in every call.
+        add({"-cpu", kvm ? "host" : "neoverse-n1"});
+    } else {
+        add({"-machine", microvm ? "microvm,acpi=on" : "q35"});
+        add({"-accel", kvm ? "kvm" : "tcg"});
+        // Under TCG, `rep movsb`/`rep stosb` are emulated a byte at a time; without the ERMS
+        // and FSRM flags the guest's kernel and C library copy with 8-byte loops instead
+        // (Node.js 90 ms and Go 60 ms sooner to answer, median of 12).
+        add({"-cpu", kvm ? "host" : "max,-erms,-fsrm"});
+    }
     // Persistent memory sits in the machine's memory-device area, which `maxmem` sizes
     // beyond the guest's own RAM; the guest's memory stays what -m says.
     if (pmem)
@@ -119,7 +131,7 @@ std::vector<std::string> qemu_argv(const QemuConfig& c)
     }
     if (!netdev.empty()) {
         add({"-netdev", netdev});
-        add({"-device", device("virtio-net") + ",netdev=net0" + (microvm ? "" : ",romfile=")});
+        add({"-device", device("virtio-net") + ",netdev=net0" + (mmio ? "" : ",romfile=")});
     }
     // Entropy at boot: without it Node.js waits about 2 s for the kernel's random pool.
     add({"-device", device("virtio-rng")});
@@ -133,7 +145,7 @@ std::vector<std::string> qemu_argv(const QemuConfig& c)
     // uk-init's stats agent reads the second serial port (COM2, ttyS1); QEMU listens on the
     // socket for `uk instance stats`, one asker at a time. A serial port rather than a
     // virtio console, which would take 1 MB of the guest's memory in receive buffers.
-    if (!c.agent_socket.empty())
+    if (!c.agent_socket.empty() && !virt) // virt has one UART (hypervisor/qemu_backend.cpp)
         add({"-chardev", "socket,id=agent,path=" + escape_option_value(c.agent_socket.string()) + ",server=on,wait=off",
              "-device", "isa-serial,chardev=agent,index=1"});
     if (c.watch_fd)

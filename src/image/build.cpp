@@ -50,12 +50,17 @@ Status pack_program(FileTree& tree, const BuildRequest& request, const std::stri
     auto program = elf::inspect_program(request.program);
     if (!program)
         return fail(program.error());
+    if (program->arch != request.arch)
+        return fail(ErrorKind::usage, "{} is an {} program, and the image is for {}: give --arch {} or leave --arch out",
+                    request.program.string(), display_name(program->arch), display_name(request.arch),
+                    to_string(program->arch));
     PackOptions options{.strip = request.strip};
     if (auto added = pack_file(tree, request.program, guest_program, 0755, "program", options); !added)
         return added;
     if (program->linking != elf::Linking::dynamic)
         return {};
-    auto closure = elf::resolve_closure(request.program, {.sysroot = request.sysroot, .program_guest_path = guest_program});
+    auto closure = elf::resolve_closure(
+        request.program, {.sysroot = request.sysroot, .program_guest_path = guest_program, .arch = request.arch});
     if (!closure)
         return fail(closure.error());
     if (closure->interpreter)
@@ -111,11 +116,17 @@ Status wrap_in_strace(FileTree& tree, const BuildRequest& request, Manifest& man
     auto strace = elf::inspect_program(request.strace);
     if (!strace)
         return fail(strace.error());
+    if (strace->arch != request.arch)
+        return fail(ErrorKind::usage,
+                    "--strace packs this machine's strace ({}), which an {} guest cannot run: give --strace for {} "
+                    "programs only",
+                    request.strace.string(), display_name(request.arch), display_name(strace->arch));
     if (auto added = pack_file(tree, request.strace, strace_guest, 0755, "strace", {}); !added)
         return added;
     std::vector<std::string> argv;
     if (strace->linking == elf::Linking::dynamic) {
-        auto closure = elf::resolve_closure(request.strace, {.sysroot = "/", .program_guest_path = strace_guest});
+        auto closure = elf::resolve_closure(request.strace,
+                                            {.sysroot = "/", .program_guest_path = strace_guest, .arch = strace->arch});
         if (!closure)
             return fail(closure.error());
         if (!closure->interpreter)
@@ -322,6 +333,7 @@ Result<BuildResult> build_image(const BuildRequest& request)
     auto disk = write_disk(
         DiskSpec{.root = &plan->tree,
                  .kernel = request.kernel,
+                 .arch = request.arch,
                  .root_fs = request.root_fs,
                  .squashfs = squashfs,
                  .readers = request.readers,

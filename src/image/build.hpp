@@ -63,7 +63,8 @@ struct BuildRequest {
     std::vector<std::string> strace_options;
     std::filesystem::path output;
     Readers readers = Readers::owner;                     // of the image file (files.hpp)
-    std::span<const std::byte> kernel;                    // bzImage for the boot partition
+    Arch arch = Arch::amd64;                              // the program's; kernel and init are of it
+    std::span<const std::byte> kernel;                    // for the boot partition (bzImage, vmlinuz.efi)
     std::span<const std::byte> init;                      // uk-init
     // The host's CA bundle, copied to /etc/ssl/certs/ca-certificates.crt when present.
     std::filesystem::path ca_bundle = "/etc/ssl/certs/ca-certificates.crt";

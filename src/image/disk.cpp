@@ -70,7 +70,7 @@ Result<DiskImage> write_disk(const DiskSpec& spec, const std::filesystem::path& 
          .last_lba = (boot_offset + fat->size_bytes) / sector_size - 1,
          .attributes = legacy_bios_bootable,
          .name = boot_partition_name},
-        {.type = linux_root_x86_64,
+        {.type = root_type_of(spec.arch),
          .unique = guid_for("root"),
          .first_lba = root_offset / sector_size,
          .last_lba = root_end / sector_size - 1,
@@ -99,13 +99,24 @@ Result<DiskImage> write_disk(const DiskSpec& spec, const std::filesystem::path& 
     };
 }
 
+std::optional<Arch> arch_of_root_type(const Guid& type)
+{
+    if (type == linux_root_x86_64)
+        return Arch::amd64;
+    if (type == linux_root_arm64)
+        return Arch::arm64;
+    return std::nullopt;
+}
+
+Guid root_type_of(Arch arch) { return arch == Arch::arm64 ? linux_root_arm64 : linux_root_x86_64; }
+
 Result<std::string> root_partuuid_of(const std::filesystem::path& image)
 {
     auto table = read_gpt(image);
     if (!table)
         return fail(table.error());
     for (const auto& partition : table->partitions)
-        if (partition.name == root_partition_name && partition.type == linux_root_x86_64)
+        if (partition.name == root_partition_name && arch_of_root_type(partition.type))
             return format_guid(partition.unique);
     return fail(ErrorKind::invalid_input, "{} is not a uk image (it has no {} partition)", image.string(),
                 root_partition_name);

@@ -3,6 +3,7 @@
 // at its path only when complete.
 #pragma once
 
+#include "core/arch.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "image/file_tree.hpp"
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -25,7 +27,8 @@ inline constexpr const char* kernel_file_name = "/vmlinuz";
 
 struct DiskSpec {
     const FileTree* root = nullptr;        // complete: program, uk-init, manifest, /etc
-    std::span<const std::byte> kernel;     // bzImage for the boot partition
+    std::span<const std::byte> kernel;     // for the boot partition: bzImage, or arm64's Image
+    Arch arch = Arch::amd64;               // of the programs in the root: the root's partition type
     settings::RootFs root_fs = settings::RootFs::squashfs;
     SquashfsOptions squashfs;              // a SquashFS root's
     Readers readers = Readers::owner;
@@ -46,5 +49,10 @@ Result<DiskImage> write_disk(const DiskSpec& spec, const std::filesystem::path& 
 
 // The root partition's PARTUUID of an image uk wrote; an error for other files.
 Result<std::string> root_partuuid_of(const std::filesystem::path& image);
+
+// The architecture a root partition's type stands for (linux_root_x86_64 or
+// linux_root_arm64); nothing for another type.
+std::optional<Arch> arch_of_root_type(const Guid& type);
+Guid root_type_of(Arch arch);
 
 } // namespace uk::image

@@ -79,6 +79,11 @@ Status make_firmware_bootable(const std::filesystem::path& image, const Firmware
     auto root = bootable_root(image);
     if (!boot || !root)
         return fail(ErrorKind::invalid_input, "{} is not a uk image: make it with uk build", image.string());
+    if (root->arch != Arch::amd64)
+        return fail(ErrorKind::usage,
+                    "{} is an arm64 image: uk image create makes firmware-bootable images (BIOS and UEFI) of x86-64 "
+                    "programs only so far; run arm64 images with uk run, which boots them directly",
+                    image.string());
     auto fat = image.string() + "@@" + std::to_string(boot->first_lba * 512);
 
     // UEFI's removable-media path; syslinux loads the same file, so the kernel is there once.

@@ -21,8 +21,11 @@ std::string format_guid(const Guid& guid);
 Guid guid_from_digest(const std::string& hex_digest);
 
 inline const Guid efi_system_partition = parse_guid("C12A7328-F81F-11D2-BA4B-00A0C93EC93B");
-// "Linux root (x86-64)" of the Discoverable Partitions Specification.
+// "Linux root (x86-64)" and "Linux root (ARM64)" of the Discoverable Partitions
+// Specification: the type of an image's root partition says the architecture of the
+// programs in it, and uk reads it back to choose the guest.
 inline const Guid linux_root_x86_64 = parse_guid("4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709");
+inline const Guid linux_root_arm64 = parse_guid("B921B045-1DF0-41C3-AF44-4C6F280D3FAE");
 
 struct Partition {
     Guid type{};

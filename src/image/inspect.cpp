@@ -157,6 +157,7 @@ Result<ImageInfo> inspect_image(const std::filesystem::path& image)
     }
     info.firmware_bootable = has_boot_loader(image);
     info.root_partuuid = format_guid(root->unique);
+    info.arch = arch_of_root_type(root->type).value_or(Arch::amd64);
 
     UniqueFd opened(::open(image.c_str(), O_RDONLY | O_CLOEXEC));
     int fd = opened.get();
@@ -281,7 +282,12 @@ Result<BootableRoot> bootable_root(const std::filesystem::path& image)
     if (!fd)
         return fail(ErrorKind::io, "cannot read {}: {}", image.string(), std::strerror(errno));
     auto partition_bytes = (root->last_lba - root->first_lba + 1) * 512;
-    BootableRoot found{.partuuid = format_guid(root->unique), .image_bytes = file_bytes};
+    auto arch = arch_of_root_type(root->type);
+    if (!arch)
+        return fail(ErrorKind::invalid_input,
+                    "{}'s root partition has type {}, which is neither x86-64's nor arm64's root: rebuild it with uk build",
+                    image.string(), format_guid(root->type));
+    BootableRoot found{.partuuid = format_guid(root->unique), .arch = *arch, .image_bytes = file_bytes};
     if (auto erofs = ErofsReader::open(fd.get(), root->first_lba * 512, partition_bytes)) {
         // Given whole to the guest as persistent memory, which QEMU maps in 2 MiB units.
         if (file_bytes % (2u << 20) != 0)
@@ -324,6 +330,7 @@ nlohmann::json to_json(const ImageInfo& info)
             {"allocated_bytes", info.allocated_bytes},
             {"firmware_bootable", info.firmware_bootable},
             {"kernel_version", info.kernel_version},
+            {"arch", to_string(info.arch)},
             {"root_partuuid", info.root_partuuid},
             {"root_bytes", info.root_bytes},
             {"file_system", info.file_system},

@@ -3,6 +3,7 @@
 // manifest (program, arguments, environment).
 #pragma once
 
+#include "core/arch.hpp"
 #include "core/error.hpp"
 #include "settings/settings.hpp"
 
@@ -27,7 +28,8 @@ struct ImageInfo {
     std::uint64_t size_bytes = 0;
     std::uint64_t allocated_bytes = 0;
     bool firmware_bootable = false;
-    std::string kernel_version; // the bzImage's own version string, or empty
+    std::string kernel_version; // the kernel's own version string, or empty
+    Arch arch = Arch::amd64;    // of the programs in the root, from its partition type
     std::string root_partuuid;
     std::uint64_t root_bytes = 0;
     std::string file_system;    // of the root: squashfs, erofs
@@ -45,6 +47,7 @@ nlohmann::json to_json(const ImageInfo& info);
 
 struct BootableRoot {
     std::string partuuid;
+    Arch arch = Arch::amd64; // of the guest to boot: from the root partition's type
     settings::RootFs file_system = settings::RootFs::squashfs;
     std::uint64_t image_bytes = 0; // the whole file's
 };

@@ -191,6 +191,15 @@ Result<RootFs> parse_root_fs(std::string_view text)
 
 std::string to_string(RootFs root_fs) { return root_fs == RootFs::erofs ? "erofs" : "squashfs"; }
 
+Result<Arch> parse_arch(std::string_view text)
+{
+    if (text == "amd64" || text == "x86_64" || text == "x86-64")
+        return Arch::amd64;
+    if (text == "arm64" || text == "aarch64")
+        return Arch::arm64;
+    return fail(bad(fmt::format("expected \"amd64\" or \"arm64\", got \"{}\"", text)));
+}
+
 Result<AcceleratorChoice> parse_accelerator_choice(std::string_view text)
 {
     for (auto c : {AcceleratorChoice::automatic, AcceleratorChoice::kvm, AcceleratorChoice::tcg})

@@ -4,6 +4,7 @@
 // came from: the caller puts "--mem: " or "uk.json:3:15: RunConfig.Memory: " in front.
 #pragma once
 
+#include "core/arch.hpp"
 #include "core/error.hpp"
 
 #include <chrono>
@@ -73,6 +74,9 @@ std::string to_string(Compression compression);
 enum class RootFs { squashfs, erofs };
 Result<RootFs> parse_root_fs(std::string_view text);
 std::string to_string(RootFs root_fs);
+
+// The guest's architecture, said (--arch, "Arch"): amd64 or arm64, also x86_64 and aarch64.
+Result<Arch> parse_arch(std::string_view text);
 
 enum class AcceleratorChoice { automatic, kvm, tcg };
 Result<AcceleratorChoice> parse_accelerator_choice(std::string_view text);

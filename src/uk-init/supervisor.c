@@ -1,6 +1,7 @@
 #include "supervisor.h"
 
 #include "agent.h"
+#include "power_key.h"
 #include "console.h"
 
 #include <errno.h>
@@ -108,7 +109,8 @@ static void explain_failure(const struct manifest *m, const struct start_failure
         console_say("cannot start %s: permission denied (is it a regular file with execute permission?)", program);
         return;
     case ENOEXEC:
-        console_say("cannot start %s: not an executable this kernel runs (expected an x86-64 ELF or a #! script)",
+        console_say("cannot start %s: not an executable this kernel runs (expected an ELF of the guest's "
+                    "architecture or a #! script)",
                     program);
         return;
     default:
@@ -190,6 +192,7 @@ int supervise(const struct manifest *m)
         explain_failure(m, &failure);
     else
         agent_start();
+    power_key_start();
 
     sigset_t all;
     sigfillset(&all);

@@ -50,7 +50,8 @@ std::vector<settings::PortMapping> tcp_ports(const Network& network)
 
 json to_json(const VmSpec& spec)
 {
-    json j{{"accelerator", spec.accelerator == Accelerator::kvm ? "kvm" : "tcg"},
+    json j{{"arch", to_string(spec.arch)},
+           {"accelerator", spec.accelerator == Accelerator::kvm ? "kvm" : "tcg"},
            {"memory_mib", spec.memory_mib},
            {"cpus", spec.cpus},
            {"control_socket", spec.control_socket.string()},
@@ -104,6 +105,8 @@ Result<VmSpec> spec_from_json(const json& j)
 {
     try {
         VmSpec spec;
+        // Records from before arm64 guests name no architecture: they are x86-64.
+        spec.arch = j.value("arch", std::string("amd64")) == "arm64" ? Arch::arm64 : Arch::amd64;
         spec.accelerator = j.at("accelerator") == "kvm" ? Accelerator::kvm : Accelerator::tcg;
         spec.memory_mib = j.at("memory_mib").get<std::uint32_t>();
         spec.cpus = j.at("cpus").get<unsigned>();

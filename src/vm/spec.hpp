@@ -97,6 +97,7 @@ struct Debugger {
 };
 
 struct VmSpec {
+    Arch arch = Arch::amd64; // the guest's: the machine the hypervisor emulates or runs
     Accelerator accelerator = Accelerator::tcg;
     std::uint32_t memory_mib = 128;
     unsigned cpus = 1;

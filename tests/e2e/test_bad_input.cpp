@@ -26,9 +26,9 @@ TEST_CASE("a file that is not a program: one line, status 65, no image", "[e2e]"
     auto notes = uk.work() / "notes.txt";
     uk::test::write_text(notes, "shopping list\n");
     check_one_error_line(uk.run({"build", notes.string()}), 65,
-                         notes.string() + " is not an ELF executable: uk packs compiled x86-64 Linux programs");
+                         notes.string() + " is not an ELF executable: uk packs compiled x86-64 and arm64 Linux programs");
     check_one_error_line(uk.run({"run", notes.string(), "-p", "18080"}), 65,
-                         notes.string() + " is neither an x86-64 Linux program nor a uk image");
+                         notes.string() + " is neither a Linux program (x86-64 or arm64) nor a uk image");
     CHECK(uk.images().empty());
     CHECK(uk.running_qemus().empty());
 }

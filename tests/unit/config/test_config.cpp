@@ -49,6 +49,7 @@ TEST_CASE("config: each mistake has its own message, with line, column and field
         {"{\"Compression\": \"xz\"}",
          "uk.json:1:17: Compression: expected \"auto\", \"zstd\", \"lz4\" or \"none\", got \"xz\""},
         {"{\"RootFs\": \"ext4\"}", "uk.json:1:12: RootFs: expected \"squashfs\" or \"erofs\", got \"ext4\""},
+        {"{\"Arch\": \"riscv64\"}", "uk.json:1:10: Arch: expected \"amd64\" or \"arm64\", got \"riscv64\""},
         {"{\"RunConfig\": []}", "uk.json:1:15: RunConfig: expected an object, got an array"},
         {"{\"RunConfig\": {\"Restart\": \"sometimes\"}}",
          "uk.json:1:27: RunConfig.Restart: expected \"no\", \"on-failure[:MAX]\", \"always\" or \"unless-stopped\", got "
@@ -219,7 +220,7 @@ TEST_CASE("config: ops's TapName alone is tap networking, what does not fit is w
 TEST_CASE("config: uk's own fields", "[unit][config]")
 {
     auto config = parse_config(R"({"Program": "bin/server", "Kernel": "vmlinuz", "ReadOnlyRoot": true,
-                                   "Compression": "lz4", "RootFs": "erofs", "Sysroot": "/srv/root", "Strip": true,
+                                   "Compression": "lz4", "RootFs": "erofs", "Arch": "arm64", "Sysroot": "/srv/root", "Strip": true,
                                    "RunConfig": {"Accel": "tcg", "Ports": [8080, "127.0.0.1:9000:90"]}})",
                                "app/uk.json");
     REQUIRE(config);
@@ -228,6 +229,7 @@ TEST_CASE("config: uk's own fields", "[unit][config]")
     CHECK(config->readonly_root == true);
     CHECK(config->compression == uk::settings::Compression::lz4);
     CHECK(config->root_fs == uk::settings::RootFs::erofs);
+    CHECK(config->arch == uk::Arch::arm64);
     CHECK(config->sysroot == "/srv/root");
     CHECK(config->strip == true);
     CHECK(config->run.accel == uk::settings::AcceleratorChoice::tcg);

@@ -61,6 +61,20 @@ TEST_CASE("elf: a static musl program is a static executable", "[unit][elf]")
     CHECK(program->linking == Linking::static_executable);
 }
 
+TEST_CASE("elf: a program's ELF machine gives its architecture", "[unit][elf]")
+{
+    auto amd64 = inspect_program(UK_TEST_GO_SERVER);
+    auto arm64 = inspect_program(UK_TEST_GO_SERVER_ARM64);
+    auto arm64_musl = inspect_program(UK_TEST_PROBE_ARM64);
+    REQUIRE(amd64);
+    REQUIRE(arm64);
+    REQUIRE(arm64_musl);
+    CHECK(amd64->arch == uk::Arch::amd64);
+    CHECK(arm64->arch == uk::Arch::arm64);
+    CHECK(arm64->linking == Linking::static_executable);
+    CHECK(arm64_musl->arch == uk::Arch::arm64);
+}
+
 TEST_CASE("elf: a dynamically linked program names its loader and libraries", "[unit][elf]")
 {
     auto program = inspect_program("/bin/ls");
@@ -70,22 +84,24 @@ TEST_CASE("elf: a dynamically linked program names its loader and libraries", "[
     CHECK(std::find(program->needed.begin(), program->needed.end(), "libc.so.6") != program->needed.end());
 }
 
-TEST_CASE("elf: what is not an x86-64 executable is named for what it is", "[unit][elf]")
+TEST_CASE("elf: what is not an x86-64 or arm64 executable is named for what it is", "[unit][elf]")
 {
     TempDir dir;
     CHECK(error_of(write_file(dir, "notes.txt", "hello\n")) ==
-          (dir / "notes.txt").string() + " is not an ELF executable: uk packs compiled x86-64 Linux programs");
+          (dir / "notes.txt").string() + " is not an ELF executable: uk packs compiled x86-64 and arm64 Linux programs");
     CHECK(error_of(write_file(dir, "empty", "")) == (dir / "empty").string() + " is empty, not an ELF executable");
     CHECK(error_of(write_file(dir, "run.sh", "#!/bin/sh -e\necho hi\n")) ==
           (dir / "run.sh").string() +
-              " is a script (#!/bin/sh -e), not an ELF executable: uk packs compiled x86-64 Linux programs; make the "
+              " is a script (#!/bin/sh -e), not an ELF executable: uk packs compiled Linux programs; make the "
               "interpreter the program and the script its argument");
     CHECK(error_of(write_file(dir, "i386", elf_header(1, 2, 3))) ==
           (dir / "i386").string() +
-              " is a 32-bit ELF program for 32-bit x86 (i386): uk runs 64-bit x86-64 programs; rebuild it for x86-64");
-    CHECK(error_of(write_file(dir, "arm64", elf_header(2, 2, 183))) ==
-          (dir / "arm64").string() +
-              " is an ELF program for AArch64 (ARM64), not x86-64: rebuild it for linux/amd64 (for Go: GOARCH=amd64)");
+              " is a 32-bit ELF program for 32-bit x86 (i386): uk runs 64-bit x86-64 and arm64 programs; rebuild it "
+              "for linux/amd64 or linux/arm64");
+    CHECK(error_of(write_file(dir, "riscv", elf_header(2, 2, 243))) ==
+          (dir / "riscv").string() +
+              " is an ELF program for RISC-V, not x86-64 or arm64: rebuild it for linux/amd64 or linux/arm64 (for Go: "
+              "GOARCH=amd64 or arm64)");
     CHECK(error_of(write_file(dir, "thing.o", elf_header(2, 1, 62))) ==
           (dir / "thing.o").string() + " is an object file (.o), not an executable: link it first");
     CHECK(error_of(write_file(dir, "core", elf_header(2, 4, 62))) == (dir / "core").string() + " is a core dump, not an executable");

@@ -50,3 +50,18 @@ TEST_CASE("kernel args: an EROFS root on persistent memory is mounted in place (
           "console=ttyS0 quiet root=PARTUUID=X rootfstype=erofs ro rootflags=dax init=/sbin/uk-init panic=-1 "
           "tsc=reliable ip=off");
 }
+
+TEST_CASE("kernel args: an arm64 guest has the PL011 console and none of x86's timer and PCI words",
+          "[unit][hypervisor]")
+{
+    GuestBoot boot{.arch = uk::Arch::arm64,
+                   .has_pci = false,
+                   .emulated = true,
+                   .root_device = "PARTUUID=X",
+                   .address = user_network_address(),
+                   .tsc_khz = 2096011,
+                   .kernel_hz = 100};
+    CHECK(guest_kernel_args(boot) ==
+          "console=ttyAMA0 quiet root=PARTUUID=X rootfstype=squashfs ro init=/sbin/uk-init panic=-1 ip=off "
+          "uk.ip=10.0.2.15/24 uk.gw=10.0.2.2 uk.dns=10.0.2.3");
+}

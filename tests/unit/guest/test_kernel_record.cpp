@@ -5,6 +5,7 @@
 #include "guest/embedded.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -94,5 +95,49 @@ TEST_CASE("the embedded uk-init is a static x86-64 executable", "[unit][guest]")
         std::uint32_t segment = 0;
         std::memcpy(&segment, init.data() + phoff + i * 56u, 4);
         CHECK(segment != 3); // no PT_INTERP: nothing to load it with in the guest
+    }
+}
+
+TEST_CASE("the arm64 kernel, its record and its sources agree, and it is the one uk embeds", "[unit][guest]")
+{
+    auto arm64 = kernel_dir / "arm64";
+    auto text = uk::read_file(arm64 / "kernel.json");
+    REQUIRE(text);
+    auto record = nlohmann::json::parse(*text);
+    CHECK(record.at("arch") == "arm64");
+    CHECK(record.at("file") == "vmlinuz.efi");
+    auto sha = uk::sha256_file(arm64 / "vmlinuz.efi");
+    REQUIRE(sha);
+    CHECK(*sha == record.at("sha256").get<std::string>());
+    auto fragment_sha = uk::sha256_file(arm64 / "uk.config");
+    REQUIRE(fragment_sha);
+    CHECK(*fragment_sha == record.at("config_fragment_sha256").get<std::string>());
+    auto objects_sha = uk::sha256_file(kernel_dir / "speed-critical.objects");
+    REQUIRE(objects_sha);
+    CHECK(*objects_sha == record.at("speed_critical_objects_sha256").get<std::string>());
+
+    auto embedded = uk::guest::kernel_image(uk::Arch::arm64);
+    CHECK(uk::sha256_hex(embedded) == record.at("sha256").get<std::string>());
+    CHECK(uk::guest::kernel_record(uk::Arch::arm64).sha256 == record.at("sha256").get<std::string>());
+    // The budget: 3 MiB compressed.
+    CHECK(embedded.size() <= 3u * 1024 * 1024);
+}
+
+TEST_CASE("the embedded arm64 uk-init is a static AArch64 executable within 150 KiB", "[unit][guest]")
+{
+    auto init = uk::guest::init_program(uk::Arch::arm64);
+    REQUIRE(init.size() > 64);
+    CHECK(init.size() <= 150u * 1024);
+    CHECK(std::memcmp(init.data(), "\177ELF", 4) == 0);
+    std::uint16_t machine = 0, phnum = 0;
+    std::uint64_t phoff = 0;
+    std::memcpy(&machine, init.data() + 18, 2);
+    std::memcpy(&phoff, init.data() + 32, 8);
+    std::memcpy(&phnum, init.data() + 56, 2);
+    CHECK(machine == 183); // EM_AARCH64
+    for (std::uint16_t i = 0; i < phnum; i++) {
+        std::uint32_t segment = 0;
+        std::memcpy(&segment, init.data() + phoff + i * 56u, 4);
+        CHECK(segment != 3); // no PT_INTERP
     }
 }

@@ -55,3 +55,28 @@ TEST_CASE("extract_vmlinux refuses what is not a bzImage", "[unit][guest]")
     REQUIRE_FALSE(result);
     CHECK(result.error().message == "not a bzImage (no HdrS boot header)");
 }
+
+TEST_CASE("the arm64 Image inside the EFI zboot kernel has the arm64 boot header QEMU loads", "[unit][guest]")
+{
+    auto zboot = uk::guest::kernel_image(uk::Arch::arm64);
+    auto image = uk::guest::extract_arm64_image(zboot);
+    REQUIRE(image);
+    REQUIRE(image->size() > zboot.size());
+    CHECK(std::memcmp(image->data() + 56, "ARM\x64", 4) == 0);
+    // The Image itself is a PE file too (its EFI stub): "MZ" first.
+    CHECK(std::memcmp(image->data(), "MZ", 2) == 0);
+}
+
+TEST_CASE("extract_arm64_image refuses what is not a zboot kernel, and a payload cut short", "[unit][guest]")
+{
+    std::vector<std::byte> junk(4096, std::byte{0x41});
+    auto result = uk::guest::extract_arm64_image(junk);
+    REQUIRE_FALSE(result);
+    CHECK(result.error().message == "not an EFI zboot kernel (no zimg header)");
+
+    auto zboot = uk::guest::kernel_image(uk::Arch::arm64);
+    std::vector<std::byte> cut(zboot.begin(), zboot.begin() + static_cast<std::ptrdiff_t>(zboot.size() / 2));
+    auto short_one = uk::guest::extract_arm64_image(cut);
+    REQUIRE_FALSE(short_one);
+    CHECK(short_one.error().message == "the zboot payload lies outside the file");
+}

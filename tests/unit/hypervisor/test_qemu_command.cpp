@@ -233,3 +233,36 @@ TEST_CASE("qemu: direct boot with persistent memory takes q35, which places memo
     CHECK(qemu_config(spec, "qemu").machine == Machine::q35);
     CHECK(qemu_config(spec, "qemu").persistent_memory->file == "/images/web.img");
 }
+
+TEST_CASE("qemu: an arm64 guest runs on the virt machine with virtio-mmio devices and no agent port",
+          "[unit][hypervisor]")
+{
+    uk::vm::VmSpec spec;
+    spec.arch = uk::Arch::arm64;
+    spec.boot = uk::vm::DirectBoot{"/cache/Image", "console=ttyAMA0"};
+    spec.disks = {{.file = "/images/web.img", .read_only = true}};
+    spec.agent_socket = "/state/web/agent.sock";
+    auto config = qemu_config(spec, "/usr/bin/qemu-system-aarch64");
+    CHECK(config.machine == Machine::virt);
+    CHECK(config.agent_socket.empty());
+    auto argv = qemu_argv(config);
+    auto after = [&](const std::string& flag, std::size_t nth = 0) {
+        for (std::size_t i = 0; i + 1 < argv.size(); i++)
+            if (argv[i] == flag && nth-- == 0)
+                return argv[i + 1];
+        return std::string("<missing>");
+    };
+    CHECK(argv.front() == "/usr/bin/qemu-system-aarch64");
+    CHECK(after("-machine") == "virt,gic-version=3");
+    CHECK(after("-accel") == "tcg");
+    CHECK(after("-cpu") == "neoverse-n1");
+    CHECK(after("-kernel") == "/cache/Image");
+    CHECK(after("-device", 0) == "virtio-blk-device,drive=disk0");
+    CHECK(after("-device", 1) == "virtio-net-device,netdev=net0");
+    CHECK(std::none_of(argv.begin(), argv.end(), [](const std::string& a) { return a.starts_with("isa-serial"); }));
+
+    config.accelerator = Accelerator::kvm;
+    argv = qemu_argv(config);
+    CHECK(after("-machine") == "virt,gic-version=host");
+    CHECK(after("-cpu") == "host");
+}

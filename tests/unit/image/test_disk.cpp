@@ -248,3 +248,32 @@ TEST_CASE("image: a whole image is bootable, one cut short or with a damaged roo
                                         " is damaged: its root file system is not whole (superblock): rebuild it with "
                                         "uk build");
 }
+
+TEST_CASE("image: an arm64 program's image has the ARM64 root type, which inspect and the boot check read back",
+          "[unit][image]")
+{
+    TempDir dir;
+    auto request = probe_request(dir / "probe.img");
+    request.program = UK_TEST_PROBE_ARM64;
+    request.arch = uk::Arch::arm64;
+    request.kernel = uk::guest::kernel_image(uk::Arch::arm64);
+    request.init = uk::guest::init_program(uk::Arch::arm64);
+    auto built = uk::image::build_image(request);
+    REQUIRE(built);
+    auto partitions = partition_table(dir / "probe.img").at("partitions");
+    CHECK(partitions[1].at("type") == "B921B045-1DF0-41C3-AF44-4C6F280D3FAE");
+    auto info = uk::image::inspect_image(dir / "probe.img");
+    REQUIRE(info);
+    CHECK(info->arch == uk::Arch::arm64);
+    CHECK(uk::image::to_json(*info).at("arch") == "arm64");
+    auto root = uk::image::bootable_root(dir / "probe.img");
+    REQUIRE(root);
+    CHECK(root->arch == uk::Arch::arm64);
+    CHECK(uk::image::root_partuuid_of(dir / "probe.img"));
+
+    // An x86-64 program is refused for an arm64 image, and the other way round.
+    request.program = UK_TEST_PROBE;
+    auto mixed = uk::image::build_image(request);
+    REQUIRE_FALSE(mixed);
+    CHECK(mixed.error().message.find("is an x86-64 program, and the image is for arm64 (AArch64)") != std::string::npos);
+}

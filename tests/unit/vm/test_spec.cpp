@@ -27,3 +27,18 @@ TEST_CASE("vm spec: the debugger survives the round trip through vm.json, and ol
     json.erase("agent_socket");
     CHECK(uk::vm::spec_from_json(json)->agent_socket.empty());
 }
+
+TEST_CASE("vm spec: the guest's architecture survives vm.json, and older files read as x86-64", "[unit][vm]")
+{
+    uk::vm::VmSpec spec;
+    spec.arch = uk::Arch::arm64;
+    spec.boot = uk::vm::DirectBoot{"/cache/Image", "console=ttyAMA0"};
+    spec.control_socket = "/state/web/qmp.sock";
+    auto json = uk::vm::to_json(spec);
+    CHECK(json.at("arch") == "arm64");
+    auto back = uk::vm::spec_from_json(json);
+    REQUIRE(back);
+    CHECK(back->arch == uk::Arch::arm64);
+    json.erase("arch");
+    CHECK(uk::vm::spec_from_json(json)->arch == uk::Arch::amd64);
+}

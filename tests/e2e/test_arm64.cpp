@@ -1,0 +1,68 @@
+// arm64 programs as a user builds and runs them: the ELF machine picks the guest, which
+// QEMU emulates here (TCG; KVM only runs guests of the host's own architecture).
+#include "e2e/uk_cli.hpp"
+#include "support/http.hpp"
+#include "support/ports.hpp"
+
+#include <catch2/catch.hpp>
+#include <csignal>
+
+using namespace std::chrono_literals;
+using uk::test::UkCli;
+
+TEST_CASE("arm64: a Go server built with GOARCH=arm64 answers HTTP through uk run -p, and stops", "[e2e][arm64]")
+{
+    UkCli uk;
+    auto built = uk.run({"build", UK_TEST_GO_SERVER_ARM64, "-n", "web-arm64"});
+    INFO(built.err);
+    REQUIRE(built.status == 0);
+    auto inspected = uk.run({"image", "inspect", "web-arm64"});
+    CHECK(inspected.out.find("arch       arm64") != std::string::npos);
+
+    auto port = uk::test::free_tcp_port();
+    auto run = uk.start({"run", "web-arm64", "-p", std::to_string(port) + ":8080", "--mem", "96M"});
+    auto [response, why] = uk.wait_for_http_ok(run, port, "/", 240s);
+    INFO(why);
+    REQUIRE(response);
+    CHECK(response->body == "hello from uk\n");
+
+    // Ctrl-C presses the virt machine's power button (a GPIO key uk-init reads): the
+    // server gets SIGTERM and exits 0, as on x86.
+    run.send_signal(SIGINT);
+    auto status = run.wait_for(120s);
+    INFO(uk.started_output() + uk.started_errors());
+    REQUIRE(status);
+    CHECK(*status == 0);
+    CHECK(uk.started_output().find("go-server: got terminated, shutting down") != std::string::npos);
+    CHECK(uk.running_qemus().empty());
+}
+
+TEST_CASE("arm64: the program's exit status comes back as uk run's", "[e2e][arm64]")
+{
+    UkCli uk;
+    auto result = uk.run({"run", UK_TEST_PROBE_ARM64, "-a", "exit", "-a", "7"});
+    INFO(result.err);
+    CHECK(result.status == 7);
+    CHECK(result.out.find("probe: argv[1]=exit\nprobe: argv[2]=7\n") != std::string::npos);
+    auto dry = uk.run({"run", "probe-arm64", "--dry-run"});
+    CHECK(dry.out.find("qemu-system-aarch64 -machine virt,gic-version=3 -accel tcg -cpu neoverse-n1") !=
+          std::string::npos);
+    CHECK(dry.out.find("console=ttyAMA0") != std::string::npos);
+    CHECK(uk.running_qemus().empty());
+    CHECK(uk.instances().empty());
+}
+
+TEST_CASE("arm64: a mismatched --arch is one clear line, status 2, and no image", "[e2e][arm64]")
+{
+    UkCli uk;
+    auto result = uk.run({"build", UK_TEST_GO_SERVER_ARM64, "--arch", "amd64", "-n", "wrong"});
+    CHECK(result.status == 2);
+    CHECK(result.out.empty());
+    CHECK(result.err == "uk: error: --arch amd64 does not match " + std::string(UK_TEST_GO_SERVER_ARM64) +
+                            ", an arm64 (AArch64) program: rebuild it for linux/amd64 or give --arch arm64\n");
+    auto other_way = uk.run({"build", UK_TEST_GO_SERVER, "--arch", "arm64"});
+    CHECK(other_way.status == 2);
+    CHECK(other_way.err.find("an x86-64 program: rebuild it for linux/arm64 or give --arch amd64") !=
+          std::string::npos);
+    CHECK(uk.images().empty());
+}
