@@ -259,9 +259,29 @@ Result<vm::VmSpec> firmware_boot_spec(const RunRequest& request, const config::S
         return fail(ErrorKind::invalid_input, "{} has no boot loader: make a firmware-bootable image with uk image "
                                               "create -t raw",
                     image.string());
+    // The root partition's type says the architecture of a raw (or fixed VHD) image; a
+    // qcow2 or VMDK one is x86-64 unless --arch says otherwise.
+    auto arch = settings.arch.value_or(Arch::amd64);
+    if (*format == "raw" || *format == "vpc") {
+        auto root = image::bootable_root(image);
+        if (!root)
+            return fail(root.error());
+        if (settings.arch && *settings.arch != root->arch)
+            return fail(ErrorKind::usage, "--arch {}: {} is an {} image; leave --arch out", to_string(*settings.arch),
+                        image.string(), to_string(root->arch));
+        arch = root->arch;
+    }
+    if (arch != host_arch()) {
+        if (settings.accel == settings::AcceleratorChoice::kvm)
+            return fail(ErrorKind::usage, "--accel kvm: {} is an {} image and this machine is {}; KVM runs guests of "
+                                          "the host's own architecture only: leave --accel out (uk emulates it)",
+                        image.string(), to_string(arch), to_string(host_arch()));
+        accelerator = vm::Accelerator::tcg;
+    }
     vm::FirmwareBoot firmware; // UEFI is added by run(), which knows the instance's folder
     auto bus = request.disk_bus.value_or(vm::DiskBus::virtio);
     return vm::VmSpec{
+        .arch = arch,
         .accelerator = accelerator,
         .memory_mib = static_cast<std::uint32_t>(settings.memory.mib),
         .cpus = settings.cpus.value,
@@ -418,8 +438,9 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
     spec->agent_socket = files.agent_socket();
     if (settings->gdb_port)
         spec->debugger = vm::Debugger{*settings->gdb_port, settings->gdb_wait};
-    if (auto* boot = std::get_if<vm::FirmwareBoot>(&spec->boot); boot && request.uefi) {
-        auto code = backend.uefi_firmware();
+    // arm64 machines boot through UEFI only (AAVMF); x86 ones when --uefi says so.
+    if (auto* boot = std::get_if<vm::FirmwareBoot>(&spec->boot); boot && (request.uefi || spec->arch == Arch::arm64)) {
+        auto code = backend.uefi_firmware(spec->arch);
         if (!code)
             return fail(code.error());
         // The VM's own copy of the UEFI variables, beside its other files.
@@ -433,7 +454,7 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
         return fail(created.error());
     if (auto* boot = std::get_if<vm::FirmwareBoot>(&spec->boot); boot && boot->uefi) {
         std::error_code ec;
-        auto template_vars = backend.uefi_firmware();
+        auto template_vars = backend.uefi_firmware(spec->arch);
         if (!template_vars || !std::filesystem::copy_file(template_vars->variables, boot->uefi->variables, ec)) {
             (void)instances.remove(name);
             return fail(ErrorKind::io, "cannot copy the UEFI variables to {}", boot->uefi->variables.string());

@@ -173,7 +173,7 @@ Action declare_build(CLI::App& command, const Context& context)
 {
     auto options = std::make_shared<BuildOptions>();
     command.add_option("PROGRAM", options->program,
-                       "The x86-64 Linux program to pack (default: Program from the config file); with --from-image, "
+                       "The x86-64 or arm64 Linux program to pack (default: Program from the config file); with --from-image, "
                        "the image's program to run instead of its Entrypoint")
         ->type_name("");
     command.add_option("--from-image", options->from_image,

@@ -15,7 +15,7 @@ Action declare_manpage(CLI::App& command, const Context& context);
 const std::vector<Command>& all_commands()
 {
     static const std::vector<Command> commands{
-        {"build", "Make a bootable image from an x86-64 Linux program", declare_build},
+        {"build", "Make a bootable image from an x86-64 or arm64 Linux program", declare_build},
         {"run", "Boot a program or image in a VM (attached, or -d in the background)", declare_run,
          "Also show the kernel's messages and everything on the console"},
         {"instance", "Manage VMs started by uk run: list, logs, stop, start, restart, rm, inspect", declare_instance},

@@ -87,7 +87,9 @@ Result<int> inspect(const InspectOptions& options, const Context& context)
     log::result(fmt::format("image      {}", info->file.string()));
     log::result(fmt::format("size       {} ({} on disk), raw; boots through firmware: {}", human_bytes(info->size_bytes),
                              human_bytes(info->allocated_bytes),
-                             info->firmware_bootable ? "yes (BIOS and UEFI)" : "no (uk run boots it directly)"));
+                             !info->firmware_bootable           ? "no (uk run boots it directly)"
+                             : info->arch == uk::Arch::arm64 ? "yes (UEFI)"
+                                                             : "yes (BIOS and UEFI)"));
     log::result(fmt::format("arch       {}", to_string(info->arch)));
     log::result(fmt::format("kernel     Linux {}", info->kernel_version.empty() ? "(unknown)" : info->kernel_version));
     if (info->file_system == "erofs")

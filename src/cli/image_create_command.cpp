@@ -108,8 +108,11 @@ Result<int> create(const CreateOptions& options, const Context& context)
         auto size = std::filesystem::file_size(output, ec);
         log::result(fmt::format("created {} ({}, {}) in {:.2f} s", output.string(), image::to_string(*target),
                                 ec ? std::string("size unknown") : human_bytes(size), seconds));
-        log::result("  boots through BIOS or UEFI firmware; the console is on the first serial port, the address "
-                     "comes from DHCP");
+        log::result(request->arch == Arch::arm64
+                        ? "  an arm64 image: boots through UEFI firmware; the console is on the first serial port "
+                          "(PL011), the address comes from DHCP"
+                        : "  boots through BIOS or UEFI firmware; the console is on the first serial port, the address "
+                          "comes from DHCP");
     }
     if (credentials) {
         auto location = upload::parse_s3_url(options.upload, output.filename().string());
@@ -132,7 +135,7 @@ CLI::App* declare_image_create(CLI::App& command, const Context& context, std::f
     auto create_options = std::make_shared<CreateOptions>();
     auto* create_command = command.add_subcommand("create", "Make a self-booting image for a cloud or another hypervisor");
     create_command->add_option("PROGRAM", create_options->program,
-                               "The x86-64 Linux program to pack (default: Program from the config file)")
+                               "The x86-64 or arm64 Linux program to pack (default: Program from the config file)")
         ->type_name("");
     create_command
         ->add_option("-t,--target", create_options->target, "raw, qcow2, vmdk, vhd (Azure), gcp, aws or openstack")

@@ -52,6 +52,7 @@ const char* root_footer = "Examples:\n"
                           "  UK_HOME       one folder for images, instances and caches (default: the XDG data,\n"
                           "                state and cache folders, ~/.local/share/uk and so on)\n"
                           "  UK_QEMU       the qemu-system-x86_64 to run (default: the one on PATH)\n"
+                          "  UK_QEMU_ARM64 the qemu-system-aarch64 that runs arm64 guests (default: the one on PATH)\n"
                           "  NO_COLOR      when set and not empty, no colour even on a terminal\n"
                           "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE,\n"
                           "  AWS_SHARED_CREDENTIALS_FILE, AWS_REGION   uk image create --upload's credentials\n"
@@ -64,7 +65,7 @@ const char* root_footer_end = "\nRun 'uk COMMAND --help' for a command's options
 int main(int argc, char** argv)
 {
     uk::defer_stop_signals();
-    CLI::App app{"uk turns an unmodified x86-64 Linux program into a single-application virtual machine "
+    CLI::App app{"uk turns an unmodified x86-64 or arm64 Linux program into a single-application virtual machine "
                  "(a small Linux kernel, the program, nothing else) and runs it under QEMU.",
                  "uk"};
     app.set_version_flag("--version", version_text());

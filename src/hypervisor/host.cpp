@@ -104,6 +104,17 @@ Result<vm::UefiFirmware> find_uefi_firmware(const std::filesystem::path& folder)
                 folder.string());
 }
 
+Result<vm::UefiFirmware> find_arm64_uefi_firmware(const std::filesystem::path& folder)
+{
+    std::error_code ec;
+    auto code = folder / "AAVMF_CODE.fd", vars = folder / "AAVMF_VARS.fd";
+    if (std::filesystem::is_regular_file(code, ec) && std::filesystem::is_regular_file(vars, ec))
+        return vm::UefiFirmware{code, vars};
+    return fail(ErrorKind::unavailable,
+                "AAVMF, QEMU's UEFI firmware for arm64 guests, is not in {}: apt-get install qemu-efi-aarch64",
+                folder.string());
+}
+
 std::optional<std::filesystem::path> find_seabios()
 {
     for (const char* candidate : {"/usr/share/seabios/bios-256k.bin", "/usr/share/qemu/bios-256k.bin"}) {

@@ -36,6 +36,9 @@ std::optional<QemuBinary> parse_qemu_version(const std::string& output);
 // Debian's OVMF (apt-get install ovmf), QEMU's UEFI firmware.
 Result<vm::UefiFirmware> find_uefi_firmware(const std::filesystem::path& folder = "/usr/share/OVMF");
 
+// Debian's AAVMF (apt-get install qemu-efi-aarch64), the UEFI firmware of arm64 guests.
+Result<vm::UefiFirmware> find_arm64_uefi_firmware(const std::filesystem::path& folder = "/usr/share/AAVMF");
+
 // SeaBIOS, which QEMU loads for q35 and pc by itself; uk only checks that it is there.
 std::optional<std::filesystem::path> find_seabios();
 

@@ -30,6 +30,8 @@ QemuConfig qemu_config(const vm::VmSpec& spec, const std::filesystem::path& bina
         if (const auto* direct = std::get_if<vm::DirectBoot>(&spec.boot)) {
             config.kernel = direct->kernel;
             config.kernel_args = direct->command_line;
+        } else {
+            config.uefi = std::get<vm::FirmwareBoot>(spec.boot).uefi;
         }
     } else if (const auto* direct = std::get_if<vm::DirectBoot>(&spec.boot)) {
         // QEMU 7.2's microvm places no memory device: persistent memory needs a PC machine.

@@ -28,7 +28,10 @@ public:
                                                    const std::function<bool()>& alive) override;
     vm::KvmProbe probe_kvm(const vm::ProbeGuest& guest, bool firmware_machine) override;
     std::string identity() const override;
-    Result<vm::UefiFirmware> uefi_firmware() const override { return find_uefi_firmware(); }
+    Result<vm::UefiFirmware> uefi_firmware(Arch arch) const override
+    {
+        return arch == Arch::arm64 ? find_arm64_uefi_firmware() : find_uefi_firmware();
+    }
 
 private:
     QemuBinary qemu_;

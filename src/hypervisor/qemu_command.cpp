@@ -30,9 +30,10 @@ std::vector<std::string> qemu_argv(const QemuConfig& c)
 {
     bool microvm = c.machine == Machine::microvm;
     bool virt = c.machine == Machine::virt;
-    // microvm's and virt's devices sit on virtio-mmio ("-device"), q35 ones on PCI ("-pci");
-    // on q35 an empty romfile stops SeaBIOS from loading the iPXE option ROM of virtio-net.
-    bool mmio = microvm || virt;
+    // microvm's devices and those of a directly booted virt machine sit on virtio-mmio
+    // ("-device"); q35's and a firmware-booted virt's on PCI ("-pci"), as a cloud's are; an
+    // empty romfile stops the firmware from loading the iPXE option ROM of virtio-net.
+    bool mmio = microvm || (virt && !c.kernel.empty());
     auto device = [&](const std::string& kind) { return kind + (mmio ? "-device" : "-pci"); };
 
     std::vector<std::string> argv{c.binary.string()};

@@ -16,7 +16,7 @@ namespace uk::hypervisor {
 enum class Machine {
     microvm, // virtio-mmio, no PCI, no firmware: the fastest direct boot
     q35,     // PCI(e), what firmware boot and most clouds look like
-    virt,    // arm64 (qemu-system-aarch64): virtio-mmio devices from the device tree, GICv3
+    virt,    // arm64 (qemu-system-aarch64), GICv3: virtio-mmio devices on direct boot, PCI under AAVMF
 };
 
 using vm::Accelerator;

@@ -4,10 +4,14 @@
 
 #include "core/files.hpp"
 #include "core/process.hpp"
+#include "core/unique_fd.hpp"
 #include "image/disk.hpp"
 #include "image/gpt.hpp"
 
+#include <algorithm>
 #include <array>
+#include <span>
+#include <vector>
 #include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
@@ -16,6 +20,7 @@ namespace uk::image {
 namespace {
 
 constexpr const char* efi_boot_file = "::/EFI/BOOT/BOOTX64.EFI";
+constexpr const char* arm64_efi_boot_file = "::/EFI/BOOT/BOOTAA64.EFI";
 constexpr std::size_t mbr_boot_code_bytes = 440; // before the disk signature and table
 // mtools stamps what it writes with this (1980-01-01, FAT's epoch), as uk's FAT writer does.
 constexpr const char* pinned_time = "SOURCE_DATE_EPOCH=315532800";
@@ -31,6 +36,39 @@ Status run_quietly(std::vector<std::string> argv, const std::string& what)
         return fail(ErrorKind::unavailable, "{} failed ({}): {}", what, run->status, line.empty() ? "no message" : line);
     }
     return {};
+}
+
+// Whether the FAT16 boot partition's root directory holds the folder EFI: where UEFI looks
+// for \EFI\BOOT\BOOT<arch>.EFI.
+bool has_efi_folder(const std::filesystem::path& image)
+{
+    auto table = read_gpt(image);
+    if (!table)
+        return false;
+    auto boot = std::find_if(table->partitions.begin(), table->partitions.end(),
+                             [](const Partition& p) { return p.name == boot_partition_name; });
+    if (boot == table->partitions.end())
+        return false;
+    UniqueFd fd(::open(image.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd)
+        return false;
+    std::uint64_t offset = boot->first_lba * 512;
+    std::array<std::uint8_t, 512> sector{};
+    if (!read_fully_at(fd.get(), std::as_writable_bytes(std::span(sector)), offset, image.string()))
+        return false;
+    auto u16 = [&](std::size_t at) { return static_cast<std::uint32_t>(sector[at] | (sector[at + 1] << 8)); };
+    std::uint32_t bytes_per_sector = u16(11), reserved = u16(14), fats = sector[16], root_entries = u16(17),
+                  fat_sectors = u16(22);
+    if (bytes_per_sector == 0 || root_entries == 0)
+        return false;
+    std::vector<std::uint8_t> root(root_entries * 32u);
+    auto root_offset = offset + (reserved + fats * fat_sectors) * std::uint64_t(bytes_per_sector);
+    if (!read_fully_at(fd.get(), std::as_writable_bytes(std::span(root)), root_offset, image.string()))
+        return false;
+    for (std::size_t at = 0; at + 32 <= root.size() && root[at] != 0; at += 32)
+        if (std::memcmp(root.data() + at, "EFI        ", 11) == 0 && (root[at + 11] & 0x10))
+            return true;
+    return false;
 }
 
 } // namespace
@@ -79,21 +117,21 @@ Status make_firmware_bootable(const std::filesystem::path& image, const Firmware
     auto root = bootable_root(image);
     if (!boot || !root)
         return fail(ErrorKind::invalid_input, "{} is not a uk image: make it with uk build", image.string());
-    if (root->arch != Arch::amd64)
-        return fail(ErrorKind::usage,
-                    "{} is an arm64 image: uk image create makes firmware-bootable images (BIOS and UEFI) of x86-64 "
-                    "programs only so far; run arm64 images with uk run, which boots them directly",
-                    image.string());
     auto fat = image.string() + "@@" + std::to_string(boot->first_lba * 512);
 
     // UEFI's removable-media path; syslinux loads the same file, so the kernel is there once.
+    bool arm64 = root->arch == Arch::arm64;
     if (auto made = run_quietly({tools.mtools_mkdir.string(), "-i", fat, "::/EFI", "::/EFI/BOOT"}, "mmd"); !made)
         return made;
     if (auto moved = run_quietly({tools.mtools_move.string(), "-i", fat, std::string("::") + kernel_file_name,
-                                  efi_boot_file},
+                                  arm64 ? arm64_efi_boot_file : efi_boot_file},
                                  "mmove");
         !moved)
         return moved;
+    // arm64 machines have no BIOS: the kernel's EFI stub (inside its zboot file) is the boot
+    // loader, with the command line built into the kernel.
+    if (arm64)
+        return {};
     auto config = "DEFAULT uk\nPROMPT 0\nTIMEOUT 0\nLABEL uk\n  LINUX /EFI/BOOT/BOOTX64.EFI\n  APPEND " +
                   firmware_kernel_args(root->partuuid, root->file_system) + "\n";
     auto config_file = std::filesystem::path(image.string() + ".syslinux.cfg");
@@ -128,7 +166,9 @@ Status make_firmware_bootable(const std::filesystem::path& image, const Firmware
 bool has_boot_loader(const std::filesystem::path& image)
 {
     auto code = read_file_prefix(image, 16);
-    return code && code->size() == 16 && code->find_first_not_of('\0') != std::string::npos;
+    if (code && code->size() == 16 && code->find_first_not_of('\0') != std::string::npos)
+        return true; // syslinux's MBR: an x86 image
+    return has_efi_folder(image); // an arm64 image: UEFI only
 }
 
 Result<std::string> detect_disk_format(const std::filesystem::path& image)

@@ -1,8 +1,10 @@
-// Makes a uk image boot through firmware on any x86-64 VM host, no -kernel needed:
+// Makes a uk image boot through firmware on any VM host of its architecture, no -kernel
+// needed. x86-64:
 //   BIOS: syslinux in the FAT boot partition (installed by Debian's syslinux, which works
 //         on the image file: no root, no loop device) and syslinux's GPT MBR;
 //   UEFI: the kernel's EFI stub at \EFI\BOOT\BOOTX64.EFI, with its built-in command line.
-// Both load the same kernel file, and timestamps are pinned so the result is reproducible.
+// Both load the same kernel file. arm64 (UEFI only): the zboot kernel, an EFI application,
+// at \EFI\BOOT\BOOTAA64.EFI. Timestamps are pinned so the result is reproducible.
 #pragma once
 
 #include "core/error.hpp"
@@ -31,7 +33,8 @@ std::string firmware_kernel_args(const std::string& root_partuuid,
 // Rewrites `image` in place (a file uk wrote; the caller works on a copy).
 Status make_firmware_bootable(const std::filesystem::path& image, const FirmwareTools& tools);
 
-// Whether an image has a boot loader in its MBR (what make_firmware_bootable writes).
+// Whether an image has a boot loader: syslinux in its MBR (x86-64) or an EFI folder in its
+// boot partition (arm64), what make_firmware_bootable writes.
 bool has_boot_loader(const std::filesystem::path& image);
 
 // QEMU's name for a disk file's format, from its magic: raw, qcow2, vmdk or vpc (VHD).

@@ -80,8 +80,9 @@ public:
     virtual KvmProbe probe_kvm(const ProbeGuest& guest, bool firmware_machine) = 0;
     // What identifies the hypervisor binary here (part of the probe's cache key).
     virtual std::string identity() const = 0;
-    // The UEFI firmware it boots firmware-boot VMs with (code, and the variables to copy).
-    virtual Result<UefiFirmware> uefi_firmware() const = 0;
+    // The UEFI firmware it boots firmware-boot VMs of `arch` with (code, and the variables
+    // to copy): OVMF for x86-64, AAVMF for arm64.
+    virtual Result<UefiFirmware> uefi_firmware(Arch arch = Arch::amd64) const = 0;
 };
 
 } // namespace uk::vm

@@ -66,3 +66,30 @@ TEST_CASE("arm64: a mismatched --arch is one clear line, status 2, and no image"
           std::string::npos);
     CHECK(uk.images().empty());
 }
+
+TEST_CASE("arm64: an image from uk image create -t raw boots through AAVMF (UEFI) and answers", "[e2e][arm64]")
+{
+    UkCli uk;
+    auto image = uk.work() / "web-arm64.img";
+    auto created = uk.run({"image", "create", UK_TEST_GO_SERVER_ARM64, "-t", "raw", "-o", image.string()});
+    INFO(created.err);
+    REQUIRE(created.status == 0);
+    CHECK(created.out.find("an arm64 image: boots through UEFI firmware") != std::string::npos);
+    auto inspected = uk.run({"image", "inspect", image.string()});
+    CHECK(inspected.out.find("boots through firmware: yes (UEFI)") != std::string::npos);
+
+    auto port = uk::test::free_tcp_port();
+    auto run = uk.start({"run", "--boot", "firmware", image.string(), "-p", std::to_string(port) + ":8080"});
+    auto [response, why] = uk.wait_for_http_ok(run, port, "/", 240s);
+    INFO(why);
+    REQUIRE(response);
+    CHECK(response->body == "hello from uk\n");
+    // Under ACPI the power button is an ACPI device; uk-init reads its key as on direct boot.
+    run.send_signal(SIGINT);
+    auto status = run.wait_for(120s);
+    INFO(uk.started_output() + uk.started_errors());
+    REQUIRE(status);
+    CHECK(*status == 0);
+    CHECK(uk.started_output().find("EFI stub: Booting Linux Kernel") != std::string::npos);
+    CHECK(uk.running_qemus().empty());
+}

@@ -89,7 +89,7 @@ public:
                                                    const std::function<bool()>& alive) override;
     vm::KvmProbe probe_kvm(const vm::ProbeGuest&, bool) override { return {.boots = false, .reason = "fake"}; }
     std::string identity() const override { return "fake"; }
-    Result<vm::UefiFirmware> uefi_firmware() const override
+    Result<vm::UefiFirmware> uefi_firmware(Arch) const override
     {
         return fail(ErrorKind::unavailable, "the fake backend has no firmware");
     }
