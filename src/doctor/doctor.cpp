@@ -108,6 +108,34 @@ Finding examine_kernel()
               details);
 }
 
+// arm64 guests: their QEMU, their kernel and their UEFI firmware. KVM runs them only on an
+// arm64 host; here they are emulated.
+Finding examine_arm64(const Host& host, const fs::path& cache)
+{
+    auto qemu = hypervisor::find_qemu(host.environment("UK_QEMU_ARM64"), cache, Arch::arm64);
+    auto aavmf = hypervisor::find_arm64_uefi_firmware(host.aavmf_folder);
+    auto record = guest::kernel_record(Arch::arm64);
+    nlohmann::json details{{"qemu", qemu ? qemu->path.string() : ""},
+                           {"aavmf", aavmf ? aavmf->code.string() : ""},
+                           {"kernel_release", record.release},
+                           {"kernel_size_bytes", guest::kernel_image(Arch::arm64).size()},
+                           {"init_size_bytes", guest::init_program(Arch::arm64).size()},
+                           {"accelerator", host_arch() == Arch::arm64 ? "kvm when it boots" : "tcg"}};
+    if (!qemu)
+        return flagged(Severity::warning, "arm64", "arm64 programs cannot run: " + qemu.error().message,
+                       "apt-get install qemu-system-arm, or set UK_QEMU_ARM64", details);
+    if (!aavmf)
+        return flagged(Severity::warning, "arm64",
+                       fmt::format("--boot firmware cannot start arm64 images: {}", aavmf.error().message),
+                       "apt-get install qemu-efi-aarch64", details);
+    return ok("arm64",
+              fmt::format("QEMU {} at {}, AAVMF {}; Linux {} ({}), uk-init {}{}", qemu->version, qemu->path.string(),
+                          aavmf->code.string(), record.release, human_bytes(guest::kernel_image(Arch::arm64).size()),
+                          human_bytes(guest::init_program(Arch::arm64).size()),
+                          host_arch() == Arch::arm64 ? "" : "; emulated (TCG) on this x86-64 host"),
+              details);
+}
+
 // The folder itself when it exists, else the nearest parent that does (what would hold it).
 fs::path nearest_existing(fs::path folder)
 {
@@ -331,6 +359,7 @@ Report examine(const Host& host)
     report.findings.push_back(examine_qemu(host, paths ? paths->cache : fs::path()));
     report.findings.push_back(examine_accelerator(host, paths ? paths->cache : fs::path()));
     report.findings.push_back(examine_kernel());
+    report.findings.push_back(examine_arm64(host, paths ? paths->cache : fs::path()));
     if (paths) {
         auto images = state::ImageStore(paths->images).list().value_or(std::vector<state::ImageStore::Entry>{}).size();
         report.findings.push_back(

@@ -44,6 +44,7 @@ struct Host {
     std::filesystem::path bridge_helper = "/usr/lib/qemu/qemu-bridge-helper";
     std::filesystem::path bridge_acl = "/etc/qemu/bridge.conf";
     std::filesystem::path ovmf_folder = "/usr/share/OVMF";
+    std::filesystem::path aavmf_folder = "/usr/share/AAVMF"; // arm64 guests' UEFI
     // Below this much free space where images go, a warning.
     std::uint64_t low_disk_bytes = std::uint64_t{1} << 30;
 };

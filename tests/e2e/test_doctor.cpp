@@ -72,6 +72,12 @@ TEST_CASE("uk doctor says which accelerator uk will use and why, and its --json 
     CHECK(qemu["status"] == "ok");
     CHECK(text.out.find("ok       qemu         QEMU " + qemu["details"]["version"].get<std::string>() + " at ") !=
           std::string::npos);
+    const auto& arm64 = finding(report, "arm64");
+    CHECK(arm64["status"] == "ok");
+    CHECK(arm64["details"]["qemu"].get<std::string>().ends_with("qemu-system-aarch64"));
+    CHECK(arm64["details"]["aavmf"] == "/usr/share/AAVMF/AAVMF_CODE.fd");
+    CHECK(arm64["details"]["accelerator"] == "tcg");
+    CHECK(text.out.find("ok       arm64        QEMU ") != std::string::npos);
     const auto& kernel = finding(report, "kernel");
     CHECK(kernel["status"] == "ok");
     CHECK(kernel["details"]["sha256"].get<std::string>().size() == 64);
