@@ -164,6 +164,9 @@ Result<vm::VmSpec> direct_boot_spec(const RunRequest& request, const config::Set
     if (!root)
         return fail(root.error());
     auto arch = root->arch;
+    if (settings.arch && *settings.arch != arch)
+        return fail(ErrorKind::usage, "--arch {}: {} is an {} image; leave --arch out", to_string(*settings.arch),
+                    image->string(), to_string(arch));
     if (arch != host_arch()) {
         // KVM runs guests of its host's own architecture only: another one is emulated.
         if (settings.accel == settings::AcceleratorChoice::kvm)

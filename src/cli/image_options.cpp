@@ -58,7 +58,8 @@ std::optional<std::filesystem::path> ImageOptions::config() const
 
 bool ImageOptions::shapes_image() const
 {
-    for (const auto* option : {name_option_, args_option_, env_option_, compression_option_, root_fs_option_, arch_option_,
+    // --arch does not shape an image: with one already built it only says what it must be.
+    for (const auto* option : {name_option_, args_option_, env_option_, compression_option_, root_fs_option_,
                                sysroot_option_, strip_option_, strace_option_})
         if (option && option->count() > 0)
             return true;
