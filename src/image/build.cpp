@@ -6,6 +6,7 @@
 #include "elf/elf.hpp"
 #include "image/contents.hpp"
 #include "image/manifest.hpp"
+#include "image/node_builtins.hpp"
 
 #include <cctype>
 #include <string>
@@ -43,6 +44,28 @@ std::uint16_t mode_of(const std::filesystem::path& path, std::uint16_t fallback)
     return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint16_t>(st.st_mode & 07777) : fallback;
 }
 
+// Debian's libnode loads some builtins from /usr/share/nodejs (image/node_builtins.hpp).
+Status pack_node_builtins(FileTree& tree, const BuildRequest& request, const elf::PackedFile& library)
+{
+    auto paths = externalized_node_builtins(library.host);
+    if (!paths)
+        return fail(paths.error());
+    for (const auto& path : *paths) {
+        if (tree.contains(path))
+            continue;
+        auto host = elf::resolve_in_root(request.sysroot, path);
+        std::error_code ec;
+        if (!host || !std::filesystem::is_regular_file(*host, ec))
+            return fail(ErrorKind::not_found,
+                        "{} loads {} at start, which is not {}: install the Debian package that holds it (node-{})",
+                        library.guest, path, request.sysroot == "/" ? "on this machine" : "under " + request.sysroot.string(),
+                        std::filesystem::path(path).lexically_relative("/usr/share/nodejs").begin()->string());
+        if (auto added = pack_file(tree, *host, path, 0644, "Node.js builtin, loaded by " + library.guest, {}); !added)
+            return added;
+    }
+    return {};
+}
+
 // The program and everything it loads: its loader and the closure of its libraries.
 Status pack_program(FileTree& tree, const BuildRequest& request, const std::string& guest_program,
                     Manifest& manifest)
@@ -67,10 +90,14 @@ Status pack_program(FileTree& tree, const BuildRequest& request, const std::stri
         if (auto added = pack_file(tree, closure->interpreter->host, closure->interpreter->guest, 0755, "loader", options);
             !added)
             return added;
-    for (const auto& library : closure->libraries)
+    for (const auto& library : closure->libraries) {
         if (auto added = pack_file(tree, library.host, library.guest, mode_of(library.host, 0755), library.why, options);
             !added)
             return added;
+        if (std::filesystem::path(library.guest).filename().string().starts_with("libnode.so"))
+            if (auto added = pack_node_builtins(tree, request, library); !added)
+                return added;
+    }
     if (closure->uses_glibc)
         if (auto added = tree.add_bytes("/etc/nsswitch.conf", nsswitch); !added)
             return added;
