@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <filesystem>
 
 using namespace std::chrono_literals;
 using uk::test::UkCli;
@@ -91,5 +92,33 @@ TEST_CASE("arm64: an image from uk image create -t raw boots through AAVMF (UEFI
     REQUIRE(status);
     CHECK(*status == 0);
     CHECK(uk.started_output().find("EFI stub: Booting Linux Kernel") != std::string::npos);
+    CHECK(uk.running_qemus().empty());
+}
+
+TEST_CASE("arm64: Debian's arm64 Node.js, its libraries from --sysroot, answers HTTP", "[e2e][arm64]")
+{
+    UkCli uk;
+    std::filesystem::path root = UK_TEST_NODE_ARM64_ROOT;
+    auto built = uk.run({"build", "-c", UK_TEST_NODE_CONFIG, (root / "usr/bin/node").string(), "--sysroot", root.string(),
+                         "-n", "node-arm64"});
+    INFO(built.err);
+    REQUIRE(built.status == 0);
+    auto listed = uk.run({"build", "-c", UK_TEST_NODE_CONFIG, (root / "usr/bin/node").string(), "--sysroot",
+                          root.string(), "--list"});
+    // The loader and libraries are arm64 ones from the sysroot; Debian's externalized
+    // builtins come along.
+    CHECK(listed.out.find("/lib/aarch64-linux-gnu/libnode.so.108") != std::string::npos);
+    CHECK(listed.out.find("/usr/share/nodejs/undici/undici-fetch.js") != std::string::npos);
+
+    auto port = uk::test::free_tcp_port();
+    auto run = uk.start({"run", "node-arm64", "-p", std::to_string(port) + ":8080", "--mem", "192M"});
+    auto [response, why] = uk.wait_for_http_ok(run, port, "/", 280s);
+    INFO(why);
+    REQUIRE(response);
+    CHECK(response->body.find("hello") != std::string::npos);
+    run.send_signal(SIGINT);
+    auto status = run.wait_for(120s);
+    REQUIRE(status);
+    CHECK(*status == 0);
     CHECK(uk.running_qemus().empty());
 }
