@@ -37,6 +37,14 @@ for lib in $(ldd "$node" | grep -o '/[^ ]*'); do
     mkdir -p "$root$(dirname "$lib")"
     cp -L "$lib" "$root$lib"
 done
+# Debian's Node.js loads some builtins from /usr/share/nodejs at start (NodeSource's carries
+# them): an image of it has them, as a Debian node container has.
+for builtin in cjs-module-lexer undici acorn acorn-walk; do
+    if [ -d "/usr/share/nodejs/$builtin" ]; then
+        mkdir -p "$root/usr/share/nodejs"
+        cp -rL "/usr/share/nodejs/$builtin" "$root/usr/share/nodejs/"
+    fi
+done
 cp "$node_dir/server.js" "$root/app/server.js"
 echo 'from the lower layer' > "$root/app/greeting.txt"
 echo 'deleted by the upper layer' > "$root/app/extra.txt"
