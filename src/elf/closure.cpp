@@ -30,6 +30,15 @@ const std::vector<std::string>& default_dirs_of(Arch arch)
 std::string multiarch_lib(Arch arch) { return arch == Arch::arm64 ? "lib/aarch64-linux-gnu" : "lib/x86_64-linux-gnu"; }
 std::string platform(Arch arch) { return arch == Arch::arm64 ? "aarch64" : "x86_64"; }
 
+// A multiarch host's ld.so.conf lists every architecture's folders (Debian's libc6:arm64
+// adds /usr/lib/aarch64-linux-gnu); the loader skips the other one's libraries, and so does
+// uk, without naming those folders in its messages.
+bool of_other_arch(const std::string& dir, Arch arch)
+{
+    auto other = arch == Arch::arm64 ? "x86_64-linux-gnu" : "aarch64-linux-gnu";
+    return dir.find(other) != std::string::npos;
+}
+
 // What glibc programs call that goes through the name service switch. With any of these
 // the image gets the NSS modules for files and DNS (built into libc since glibc 2.34,
 // separate modules before).
@@ -260,8 +269,9 @@ private:
         }
         add_all(object.info.runpath, object, "RUNPATH");
         for (const auto& dir : conf_dirs_)
-            if (auto host = resolve_in_root(options_.sysroot, dir))
-                dirs.push_back({*host, dir, "ld.so.conf"});
+            if (!of_other_arch(dir, options_.arch))
+                if (auto host = resolve_in_root(options_.sysroot, dir))
+                    dirs.push_back({*host, dir, "ld.so.conf"});
         for (const auto& dir : default_dirs_of(options_.arch))
             if (auto host = resolve_in_root(options_.sysroot, dir))
                 dirs.push_back({*host, dir, ""});
