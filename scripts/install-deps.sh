@@ -12,8 +12,9 @@ packages=(
     catch2
     # running guests: x86-64 and arm64 ones
     qemu-system-x86 qemu-system-arm qemu-utils
-    # firmware-bootable images (uk image create) and UEFI boot (uk run --boot firmware --uefi)
-    syslinux syslinux-common mtools ovmf
+    # firmware-bootable images (uk image create) and UEFI boot (uk run --boot firmware --uefi;
+    # AAVMF for arm64 images)
+    syslinux syslinux-common mtools ovmf qemu-efi-aarch64
     # tests: Debian's Go and Node.js for the workloads, independent readers of what uk writes
     golang-go nodejs squashfs-tools erofs-utils fdisk mtools dosfstools file curl iproute2
     # tests: support/fake-qemu, a stand-in for QEMU on hosts whose KVM fails
