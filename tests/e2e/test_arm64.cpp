@@ -122,3 +122,34 @@ TEST_CASE("arm64: Debian's arm64 Node.js, its libraries from --sysroot, answers 
     CHECK(*status == 0);
     CHECK(uk.running_qemus().empty());
 }
+
+TEST_CASE("arm64: what arm64 guests do not have yet is one clear line each", "[e2e][arm64]")
+{
+    UkCli uk;
+    auto strace = uk.run({"build", UK_TEST_PROBE_ARM64, "--strace"});
+    CHECK(strace.status == 2);
+    CHECK(strace.err.find("which an arm64 (AArch64) guest cannot run") != std::string::npos);
+    auto kernel = uk.run({"build", UK_TEST_PROBE_ARM64, "--kernel", UK_TEST_PROBE});
+    CHECK(kernel.status == 2);
+    CHECK(kernel.err == "uk: error: --kernel " + std::string(UK_TEST_PROBE) +
+                            " takes an x86-64 kernel; arm64 images boot uk's own arm64 kernel: leave --kernel out\n");
+    CHECK(uk.images().empty());
+
+    REQUIRE(uk.run({"build", UK_TEST_PROBE_ARM64, "--root-fs", "erofs", "-n", "probe-erofs"}).status == 0);
+    auto erofs = uk.run({"run", "probe-erofs"});
+    CHECK(erofs.status == 2);
+    CHECK(erofs.err.find("is an arm64 image with an EROFS root, which uk reads in place on x86-64 guests only: "
+                         "rebuild it with --root-fs squashfs") != std::string::npos);
+
+    REQUIRE(uk.run({"build", UK_TEST_GO_SERVER_ARM64, "-n", "web"}).status == 0);
+    auto port = uk::test::free_tcp_port();
+    auto started = uk.run({"run", "-d", "web", "--name", "web", "-p", std::to_string(port) + ":8080"});
+    INFO(started.err);
+    REQUIRE(started.status == 0);
+    auto stats = uk.run({"instance", "stats", "web"});
+    CHECK(stats.status == 69);
+    CHECK(stats.err == "uk: error: instance web is an arm64 guest: uk instance stats asks an agent that x86-64 guests "
+                       "have, arm64 ones not yet\n");
+    CHECK(uk.run({"instance", "rm", "-f", "web"}).status == 0);
+    CHECK(uk.running_qemus().empty());
+}
