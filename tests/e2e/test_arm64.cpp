@@ -66,6 +66,14 @@ TEST_CASE("arm64: a mismatched --arch is one clear line, status 2, and no image"
     CHECK(other_way.err.find("an x86-64 program: rebuild it for linux/arm64 or give --arch amd64") !=
           std::string::npos);
     CHECK(uk.images().empty());
+
+    // An image says its architecture too: --arch that contradicts it is refused before QEMU.
+    REQUIRE(uk.run({"build", UK_TEST_PROBE_ARM64, "-n", "probe-arm64"}).status == 0);
+    auto image = uk.run({"run", "probe-arm64", "--arch", "amd64", "--dry-run"});
+    CHECK(image.status == 2);
+    CHECK(image.err == "uk: error: --arch amd64: " + (uk.home() / "images/probe-arm64.img").string() +
+                           " is an arm64 image; leave --arch out\n");
+    CHECK(uk.running_qemus().empty());
 }
 
 TEST_CASE("arm64: an image from uk image create -t raw boots through AAVMF (UEFI) and answers", "[e2e][arm64]")
