@@ -148,6 +148,23 @@ Result<std::filesystem::path> image_from_reference(const RunRequest& request, co
     return built->disk.path;
 }
 
+// The image's architecture against --arch, and the accelerator for it: KVM runs guests
+// of its host's own architecture only, so another one is emulated.
+Result<vm::Accelerator> accelerator_for_image(const config::Settings& settings, const std::filesystem::path& image,
+                                              Arch arch, vm::Accelerator accelerator)
+{
+    if (settings.arch && *settings.arch != arch)
+        return fail(ErrorKind::usage, "--arch {}: {} is an {} image; leave --arch out", to_string(*settings.arch),
+                    image.string(), to_string(arch));
+    if (arch == host_arch())
+        return accelerator;
+    if (settings.accel == settings::AcceleratorChoice::kvm)
+        return fail(ErrorKind::usage, "--accel kvm: {} is an {} image and this machine is {}; KVM runs guests of "
+                                      "the host's own architecture only: leave --accel out (uk emulates it)",
+                    image.string(), to_string(arch), to_string(host_arch()));
+    return vm::Accelerator::tcg;
+}
+
 // uk's kernel straight into a minimal machine, the image's root as its disk.
 Result<vm::VmSpec> direct_boot_spec(const RunRequest& request, const config::Settings& settings,
                                     const vm::NetworkPlan& network, const RunMounts& mounts,
@@ -164,17 +181,10 @@ Result<vm::VmSpec> direct_boot_spec(const RunRequest& request, const config::Set
     if (!root)
         return fail(root.error());
     auto arch = root->arch;
-    if (settings.arch && *settings.arch != arch)
-        return fail(ErrorKind::usage, "--arch {}: {} is an {} image; leave --arch out", to_string(*settings.arch),
-                    image->string(), to_string(arch));
-    if (arch != host_arch()) {
-        // KVM runs guests of its host's own architecture only: another one is emulated.
-        if (settings.accel == settings::AcceleratorChoice::kvm)
-            return fail(ErrorKind::usage, "--accel kvm: {} is an {} image and this machine is {}; KVM runs guests of "
-                                          "the host's own architecture only: leave --accel out (uk emulates it)",
-                        image->string(), to_string(arch), to_string(host_arch()));
-        accelerator = vm::Accelerator::tcg;
-    }
+    auto chosen = accelerator_for_image(settings, *image, arch, accelerator);
+    if (!chosen)
+        return fail(chosen.error());
+    accelerator = *chosen;
     if (arch == Arch::arm64 && !kernel_file->path.empty())
         return fail(ErrorKind::usage, "--kernel {} takes an x86-64 kernel; {} is an arm64 image, which boots uk's own "
                                       "arm64 kernel: leave --kernel out",
@@ -269,18 +279,12 @@ Result<vm::VmSpec> firmware_boot_spec(const RunRequest& request, const config::S
         auto root = image::bootable_root(image);
         if (!root)
             return fail(root.error());
-        if (settings.arch && *settings.arch != root->arch)
-            return fail(ErrorKind::usage, "--arch {}: {} is an {} image; leave --arch out", to_string(*settings.arch),
-                        image.string(), to_string(root->arch));
         arch = root->arch;
     }
-    if (arch != host_arch()) {
-        if (settings.accel == settings::AcceleratorChoice::kvm)
-            return fail(ErrorKind::usage, "--accel kvm: {} is an {} image and this machine is {}; KVM runs guests of "
-                                          "the host's own architecture only: leave --accel out (uk emulates it)",
-                        image.string(), to_string(arch), to_string(host_arch()));
-        accelerator = vm::Accelerator::tcg;
-    }
+    auto chosen = accelerator_for_image(settings, image, arch, accelerator);
+    if (!chosen)
+        return fail(chosen.error());
+    accelerator = *chosen;
     vm::FirmwareBoot firmware; // UEFI is added by run(), which knows the instance's folder
     auto bus = request.disk_bus.value_or(vm::DiskBus::virtio);
     return vm::VmSpec{
