@@ -322,4 +322,21 @@ Status write_fat(const std::vector<FatFile>& files, const FatLayout& layout, std
     return {};
 }
 
+std::optional<FatRegions> read_fat_regions(int fd, std::uint64_t offset)
+{
+    std::array<std::uint8_t, 512> boot{};
+    if (!read_fully_at(fd, std::as_writable_bytes(std::span(boot)), offset, "the boot partition"))
+        return std::nullopt;
+    auto u16 = [&](std::size_t at) { return static_cast<std::uint32_t>(boot[at] | (boot[at + 1] << 8)); };
+    std::uint32_t bytes_per_sector = u16(11), reserved = u16(14), fats = boot[16], entries = u16(17),
+                  fat_sectors = u16(22);
+    if (bytes_per_sector == 0 || entries == 0)
+        return std::nullopt;
+    FatRegions regions;
+    regions.root_directory = offset + (reserved + fats * fat_sectors) * std::uint64_t(bytes_per_sector);
+    regions.root_entries = entries;
+    regions.data = regions.root_directory + entries * 32ull;
+    return regions;
+}
+
 } // namespace uk::image

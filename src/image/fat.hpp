@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -27,6 +28,15 @@ struct FatLayout {
 
 // The smallest FAT16 file system that holds the files, rounded up to whole MiB.
 Result<FatLayout> plan_fat(const std::vector<FatFile>& files);
+
+// Where a FAT16 file system's root directory and data area start, read from the boot
+// sector at offset of fd (absolute offsets in the file); nothing for what is not FAT16.
+struct FatRegions {
+    std::uint64_t root_directory = 0;
+    std::uint32_t root_entries = 0; // of 32 bytes each
+    std::uint64_t data = 0;         // the first cluster
+};
+std::optional<FatRegions> read_fat_regions(int fd, std::uint64_t offset);
 
 // Writes the file system planned for these files at offset of fd.
 Status write_fat(const std::vector<FatFile>& files, const FatLayout& layout, std::uint32_t volume_id,

@@ -6,6 +6,7 @@
 #include "core/process.hpp"
 #include "core/unique_fd.hpp"
 #include "image/disk.hpp"
+#include "image/fat.hpp"
 #include "image/gpt.hpp"
 
 #include <algorithm>
@@ -52,18 +53,11 @@ bool has_efi_folder(const std::filesystem::path& image)
     UniqueFd fd(::open(image.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd)
         return false;
-    std::uint64_t offset = boot->first_lba * 512;
-    std::array<std::uint8_t, 512> sector{};
-    if (!read_fully_at(fd.get(), std::as_writable_bytes(std::span(sector)), offset, image.string()))
+    auto regions = read_fat_regions(fd.get(), boot->first_lba * 512);
+    if (!regions)
         return false;
-    auto u16 = [&](std::size_t at) { return static_cast<std::uint32_t>(sector[at] | (sector[at + 1] << 8)); };
-    std::uint32_t bytes_per_sector = u16(11), reserved = u16(14), fats = sector[16], root_entries = u16(17),
-                  fat_sectors = u16(22);
-    if (bytes_per_sector == 0 || root_entries == 0)
-        return false;
-    std::vector<std::uint8_t> root(root_entries * 32u);
-    auto root_offset = offset + (reserved + fats * fat_sectors) * std::uint64_t(bytes_per_sector);
-    if (!read_fully_at(fd.get(), std::as_writable_bytes(std::span(root)), root_offset, image.string()))
+    std::vector<std::uint8_t> root(regions->root_entries * 32u);
+    if (!read_fully_at(fd.get(), std::as_writable_bytes(std::span(root)), regions->root_directory, image.string()))
         return false;
     for (std::size_t at = 0; at + 32 <= root.size() && root[at] != 0; at += 32)
         if (std::memcmp(root.data() + at, "EFI        ", 11) == 0 && (root[at + 11] & 0x10))

@@ -4,6 +4,7 @@
 #include "core/unique_fd.hpp"
 #include "image/disk.hpp"
 #include "image/erofs.hpp"
+#include "image/fat.hpp"
 #include "image/firmware.hpp"
 #include "image/gpt.hpp"
 #include "image/sqfs_region.hpp"
@@ -101,16 +102,10 @@ const sqfs_tree_node_t* find_node(const sqfs_tree_node_t* root, const std::vecto
 // plus the offset stored at 0x20E.
 std::string kernel_version(int fd, std::uint64_t boot_offset)
 {
-    std::array<std::uint8_t, 512> boot{};
-    if (!read_fully_at(fd, std::as_writable_bytes(std::span(boot)), boot_offset, "the image"))
+    auto regions = read_fat_regions(fd, boot_offset);
+    if (!regions)
         return "";
-    auto u16 = [&](std::size_t at) { return static_cast<std::uint32_t>(boot[at] | (boot[at + 1] << 8)); };
-    std::uint32_t bytes_per_sector = u16(11), reserved = u16(14), fats = boot[16], root_entries = u16(17),
-                  fat_sectors = u16(22);
-    if (bytes_per_sector == 0)
-        return "";
-    std::uint64_t data = boot_offset + (reserved + fats * fat_sectors) * std::uint64_t(bytes_per_sector) +
-                         root_entries * 32ull;
+    auto data = regions->data;
     std::array<std::uint8_t, 0x300> setup{};
     if (!read_fully_at(fd, std::as_writable_bytes(std::span(setup)), data, "the image") ||
         std::memcmp(setup.data() + 0x202, "HdrS", 4) != 0)
