@@ -7,9 +7,37 @@
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 using namespace std::chrono_literals;
 using uk::test::UkCli;
+
+namespace {
+
+struct Served {
+    std::string body;
+    int status = -1;
+};
+
+// Starts `uk run ARGS -p PORT:8080`, waits for an HTTP 200 on /, then presses Ctrl-C (the
+// virt machine's power button, which uk-init reads) and waits for uk to end.
+Served serve_then_interrupt(UkCli& uk, std::vector<std::string> args, std::chrono::seconds boot)
+{
+    auto port = uk::test::free_tcp_port();
+    args.insert(args.end(), {"-p", std::to_string(port) + ":8080"});
+    auto run = uk.start(args);
+    auto [response, why] = uk.wait_for_http_ok(run, port, "/", boot);
+    INFO(why);
+    REQUIRE(response);
+    run.send_signal(SIGINT);
+    auto status = run.wait_for(120s);
+    INFO(uk.started_output() + uk.started_errors());
+    REQUIRE(status);
+    return {response->body, *status};
+}
+
+} // namespace
 
 TEST_CASE("arm64: a Go server built with GOARCH=arm64 answers HTTP through uk run -p, and stops", "[e2e][arm64]")
 {
@@ -20,20 +48,11 @@ TEST_CASE("arm64: a Go server built with GOARCH=arm64 answers HTTP through uk ru
     auto inspected = uk.run({"image", "inspect", "web-arm64"});
     CHECK(inspected.out.find("arch       arm64") != std::string::npos);
 
-    auto port = uk::test::free_tcp_port();
-    auto run = uk.start({"run", "web-arm64", "-p", std::to_string(port) + ":8080", "--mem", "96M"});
-    auto [response, why] = uk.wait_for_http_ok(run, port, "/", 240s);
-    INFO(why);
-    REQUIRE(response);
-    CHECK(response->body == "hello from uk\n");
-
     // Ctrl-C presses the virt machine's power button (a GPIO key uk-init reads): the
     // server gets SIGTERM and exits 0, as on x86.
-    run.send_signal(SIGINT);
-    auto status = run.wait_for(120s);
-    INFO(uk.started_output() + uk.started_errors());
-    REQUIRE(status);
-    CHECK(*status == 0);
+    auto served = serve_then_interrupt(uk, {"run", "web-arm64", "--mem", "96M"}, 240s);
+    CHECK(served.body == "hello from uk\n");
+    CHECK(served.status == 0);
     CHECK(uk.started_output().find("go-server: got terminated, shutting down") != std::string::npos);
     CHECK(uk.running_qemus().empty());
 }
@@ -87,18 +106,10 @@ TEST_CASE("arm64: an image from uk image create -t raw boots through AAVMF (UEFI
     auto inspected = uk.run({"image", "inspect", image.string()});
     CHECK(inspected.out.find("boots through firmware: yes (UEFI)") != std::string::npos);
 
-    auto port = uk::test::free_tcp_port();
-    auto run = uk.start({"run", "--boot", "firmware", image.string(), "-p", std::to_string(port) + ":8080"});
-    auto [response, why] = uk.wait_for_http_ok(run, port, "/", 240s);
-    INFO(why);
-    REQUIRE(response);
-    CHECK(response->body == "hello from uk\n");
     // Under ACPI the power button is an ACPI device; uk-init reads its key as on direct boot.
-    run.send_signal(SIGINT);
-    auto status = run.wait_for(120s);
-    INFO(uk.started_output() + uk.started_errors());
-    REQUIRE(status);
-    CHECK(*status == 0);
+    auto served = serve_then_interrupt(uk, {"run", "--boot", "firmware", image.string()}, 240s);
+    CHECK(served.body == "hello from uk\n");
+    CHECK(served.status == 0);
     CHECK(uk.started_output().find("EFI stub: Booting Linux Kernel") != std::string::npos);
     CHECK(uk.running_qemus().empty());
 }
@@ -118,16 +129,9 @@ TEST_CASE("arm64: Debian's arm64 Node.js, its libraries from --sysroot, answers 
     CHECK(listed.out.find("/lib/aarch64-linux-gnu/libnode.so.108") != std::string::npos);
     CHECK(listed.out.find("/usr/share/nodejs/undici/undici-fetch.js") != std::string::npos);
 
-    auto port = uk::test::free_tcp_port();
-    auto run = uk.start({"run", "node-arm64", "-p", std::to_string(port) + ":8080", "--mem", "192M"});
-    auto [response, why] = uk.wait_for_http_ok(run, port, "/", 280s);
-    INFO(why);
-    REQUIRE(response);
-    CHECK(response->body.find("hello") != std::string::npos);
-    run.send_signal(SIGINT);
-    auto status = run.wait_for(120s);
-    REQUIRE(status);
-    CHECK(*status == 0);
+    auto served = serve_then_interrupt(uk, {"run", "node-arm64", "--mem", "192M"}, 280s);
+    CHECK(served.body.find("hello") != std::string::npos);
+    CHECK(served.status == 0);
     CHECK(uk.running_qemus().empty());
 }
 
