@@ -1,11 +1,13 @@
 // Instance records: names are claimed once, and the state is derived from what is true
 // now (is that QEMU alive? what did the console say?), never from what was stored.
+#include "core/files.hpp"
 #include "core/process.hpp"
 #include "instance/store.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tools.hpp"
 
 #include <catch2/catch.hpp>
+#include <thread>
 
 using uk::instance::State;
 using uk::instance::Store;
@@ -26,6 +28,14 @@ uk::Process fake_qemu(const uk::instance::Files& files)
 {
     auto process = uk::Process::spawn({.argv = {"sh", "-c", "sleep 60", files.qmp_socket().string()}});
     REQUIRE(process);
+    // Until the child has exec'd, its command line is still this test's: wait for sh's.
+    auto cmdline = "/proc/" + std::to_string(process->pid()) + "/cmdline";
+    for (int tries = 0; tries < 500; tries++) {
+        auto text = uk::read_file(cmdline);
+        if (text && text->find(files.qmp_socket().string()) != std::string::npos)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     return std::move(*process);
 }
 
