@@ -5,9 +5,12 @@
 #include <ctime>
 #include <fstream>
 #include <string>
+#if defined(__x86_64__)
 #include <x86intrin.h>
+#endif
 
 namespace uk::vm {
+#if defined(__x86_64__)
 namespace {
 
 bool host_has_constant_tsc()
@@ -44,7 +47,7 @@ Sample sample()
 
 } // namespace
 
-std::optional<std::uint32_t> host_tsc_khz()
+std::optional<std::uint32_t> emulated_tsc_khz()
 {
     if (!host_has_constant_tsc())
         return std::nullopt;
@@ -59,5 +62,14 @@ std::optional<std::uint32_t> host_tsc_khz()
     std::sort(estimates.begin(), estimates.end());
     return static_cast<std::uint32_t>(estimates[1]);
 }
+
+#else
+// QEMU's cpu_get_host_ticks() has no case for this host and falls back to get_clock(),
+// CLOCK_MONOTONIC in nanoseconds.
+std::optional<std::uint32_t> emulated_tsc_khz()
+{
+    return 1'000'000;
+}
+#endif
 
 } // namespace uk::vm

@@ -75,7 +75,7 @@ GuestVm::GuestVm(const TempDir& dir, const std::filesystem::path& root_image, co
                               "quiet pci=off tsc=reliable noreplace-smp ";
     kernel_args += options.kernel_ip_config ? "ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off:10.0.2.3"
                                             : "ip=off uk.ip=10.0.2.15/24 uk.gw=10.0.2.2 uk.dns=10.0.2.3";
-    if (auto khz = uk::vm::host_tsc_khz())
+    if (auto khz = uk::vm::emulated_tsc_khz())
         kernel_args += " tsc_early_khz=" + std::to_string(*khz);
     // QEMU's emulated local APIC timer counts at 1 GHz (see patches/ in kernel-prebuilt).
     kernel_args += " lapic_timer_period=" + std::to_string(1'000'000'000u / uk::guest::kernel_record().hz);
