@@ -9,15 +9,17 @@
 namespace uk::app {
 namespace {
 
+// uk's guest for the host's architecture; --kernel takes an x86-64 kernel, which an arm64
+// host's KVM cannot run, so there the probe boots uk's own arm64 kernel.
 Result<vm::ProbeGuest> probe_guest(const AcceleratorRequest& request)
 {
-    vm::ProbeGuest guest;
-    if (request.kernel.empty()) {
-        auto kernel = guest::direct_boot_kernel(request.cache);
+    vm::ProbeGuest guest{.arch = host_arch()};
+    if (request.kernel.empty() || guest.arch != Arch::amd64) {
+        auto kernel = guest::direct_boot_kernel(request.cache, guest.arch);
         if (!kernel)
             return fail(kernel.error());
         guest.kernel = *kernel;
-        guest.kernel_sha256 = guest::kernel_record().sha256;
+        guest.kernel_sha256 = guest::kernel_record(guest.arch).sha256;
     } else {
         auto digest = sha256_file(request.kernel);
         if (!digest)
@@ -25,7 +27,7 @@ Result<vm::ProbeGuest> probe_guest(const AcceleratorRequest& request)
         guest.kernel = request.kernel;
         guest.kernel_sha256 = *digest;
     }
-    auto root = image::probe_root(request.cache / "kvm-probe", guest::init_program());
+    auto root = image::probe_root(request.cache / "kvm-probe", guest::init_program(guest.arch));
     if (!root)
         return fail(root.error());
     guest.root = *root;
@@ -36,12 +38,12 @@ Result<vm::ProbeGuest> probe_guest(const AcceleratorRequest& request)
 
 Result<AcceleratorDecision> decide_accelerator(settings::AcceleratorChoice choice, const KvmProber& probe,
                                                const std::filesystem::path& kvm_device,
-                                               const std::filesystem::path& cpuinfo)
+                                               const std::filesystem::path& cpuinfo, Arch host)
 {
     using settings::AcceleratorChoice;
     if (choice == AcceleratorChoice::tcg)
         return AcceleratorDecision{vm::Accelerator::tcg, {}, std::nullopt};
-    auto kvm = vm::check_kvm(kvm_device, cpuinfo);
+    auto kvm = vm::check_kvm(kvm_device, cpuinfo, host);
     if (!kvm.usable) {
         if (choice == AcceleratorChoice::kvm)
             return fail(ErrorKind::unavailable, "--accel kvm: {}; to fix: {}", kvm.reason, kvm.fix);

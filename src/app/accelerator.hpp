@@ -26,10 +26,12 @@ struct AcceleratorDecision {
 using KvmProber = std::function<vm::KvmProbe()>;
 
 // The decision table, apart from how the probe is run. Asking for kvm explicitly makes a
-// missing /dev/kvm or a failing probe an error that says why and what to do.
+// missing /dev/kvm or a failing probe an error that says why and what to do. `host` words
+// the reason for a missing /dev/kvm (vm::check_kvm).
 Result<AcceleratorDecision> decide_accelerator(settings::AcceleratorChoice choice, const KvmProber& probe,
                                                const std::filesystem::path& kvm_device = "/dev/kvm",
-                                               const std::filesystem::path& cpuinfo = "/proc/cpuinfo");
+                                               const std::filesystem::path& cpuinfo = "/proc/cpuinfo",
+                                               Arch host = host_arch());
 
 struct AcceleratorRequest {
     settings::AcceleratorChoice choice = settings::AcceleratorChoice::automatic;

@@ -42,7 +42,8 @@ vm::KvmProbe probe_kvm(const KvmProbeRequest& request)
 {
     auto start = Clock::now();
     auto failed = [&](std::string reason) { return vm::KvmProbe{false, std::move(reason), since(start), false}; };
-    guest::GuestBoot boot{.has_pci = request.machine != Machine::microvm,
+    guest::GuestBoot boot{.arch = request.guest.arch,
+                          .has_pci = request.machine == Machine::q35,
                           .emulated = false,
                           .root_device = "/dev/vda",
                           .probe = true};

@@ -81,6 +81,12 @@ Result<vm::Readiness> QemuBackend::wait_until_guest_accepts(const std::filesyste
 
 vm::KvmProbe QemuBackend::probe_kvm(const vm::ProbeGuest& guest, bool firmware_machine)
 {
+    // arm64 guests boot on the virt machine whether the run boots them directly or not.
+    if (guest.arch == Arch::arm64) {
+        if (!arm64_qemu_)
+            return {.boots = false, .reason = arm64_qemu_.error().message};
+        return hypervisor::probe_kvm({.qemu = arm64_qemu_->path, .machine = Machine::virt, .guest = guest});
+    }
     return hypervisor::probe_kvm(
         {.qemu = qemu_.path, .machine = firmware_machine ? Machine::q35 : Machine::microvm, .guest = guest});
 }

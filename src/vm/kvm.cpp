@@ -41,7 +41,7 @@ CpuFlags cpu_flags(const std::filesystem::path& cpuinfo)
 
 } // namespace
 
-KvmAccess check_kvm(const std::filesystem::path& kvm_device, const std::filesystem::path& cpuinfo)
+KvmAccess check_kvm(const std::filesystem::path& kvm_device, const std::filesystem::path& cpuinfo, Arch host)
 {
     int fd = ::open(kvm_device.c_str(), O_RDWR | O_CLOEXEC);
     if (fd >= 0) {
@@ -56,6 +56,13 @@ KvmAccess check_kvm(const std::filesystem::path& kvm_device, const std::filesyst
     if (error != ENOENT)
         return {false, fmt::format("cannot open {}: {}", device, std::strerror(error)),
                 fmt::format("check that {} is KVM's device (character device 10:232)", device)};
+    if (host == Arch::arm64)
+        return {false,
+                fmt::format("{} does not exist: this arm64 kernel offers no KVM (it was not started at EL2, as in "
+                            "most cloud VMs, or its kvm module is not loaded)",
+                            device),
+                "run uk on a bare-metal arm64 machine (e.g. an AWS .metal instance) or a VM with nested "
+                "virtualisation, or sudo modprobe kvm"};
     auto flags = cpu_flags(cpuinfo);
     if (!flags.read)
         return {false, fmt::format("{} does not exist: no hardware virtualisation, or the kvm module is not loaded", device),

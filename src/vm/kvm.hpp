@@ -7,6 +7,8 @@
 // until the host, the hypervisor, the kernel or /dev/kvm changes.
 #pragma once
 
+#include "core/arch.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -20,14 +22,16 @@ struct KvmAccess {
     std::string fix;    // what the user can do about it
 };
 
-// Whether `kvm_device` opens read-write; when not, why, told apart by errno and by the
-// CPU's flags in `cpuinfo` (no vmx/svm: no hardware virtualisation, or a VM without
-// nested virtualisation; flags but no device: the module is not loaded).
+// Whether `kvm_device` opens read-write; when not, why, told apart by errno and, on an
+// x86-64 host, by the CPU's flags in `cpuinfo` (no vmx/svm: no hardware virtualisation, or
+// a VM without nested virtualisation; flags but no device: the module is not loaded). An
+// arm64 CPU names no such flag: there the kernel has KVM only when it was started at EL2.
 KvmAccess check_kvm(const std::filesystem::path& kvm_device = "/dev/kvm",
-                    const std::filesystem::path& cpuinfo = "/proc/cpuinfo");
+                    const std::filesystem::path& cpuinfo = "/proc/cpuinfo", Arch host = host_arch());
 
 // What the probe boots.
 struct ProbeGuest {
+    Arch arch = Arch::amd64; // the host's: KVM runs guests of its own architecture only
     std::filesystem::path kernel;
     std::string kernel_sha256; // part of the cache key
     std::filesystem::path root; // image/probe_root.hpp: uk-init and nothing else

@@ -18,14 +18,15 @@ TEST_CASE("accelerator: without /dev/kvm, auto falls back to TCG with a reason a
         FAIL("no probe without /dev/kvm");
         return uk::vm::KvmProbe{};
     };
-    auto automatic = decide_accelerator(AcceleratorChoice::automatic, no_probe, missing, cpuinfo);
+    // An x86-64 host's words (an arm64 one's: tests/unit/vm/test_kvm.cpp).
+    auto automatic = decide_accelerator(AcceleratorChoice::automatic, no_probe, missing, cpuinfo, uk::Arch::amd64);
     REQUIRE(automatic);
     CHECK(automatic->accelerator == uk::vm::Accelerator::tcg);
     CHECK(automatic->warning == "no KVM (" + missing.string() +
                                     " does not exist: this machine is itself a VM, and its CPU offers no hardware "
                                     "virtualisation (no vmx or svm flag)): running under TCG emulation, 10-50x slower; "
                                     "'uk doctor' says how to fix it");
-    auto forced = decide_accelerator(AcceleratorChoice::kvm, no_probe, missing, cpuinfo);
+    auto forced = decide_accelerator(AcceleratorChoice::kvm, no_probe, missing, cpuinfo, uk::Arch::amd64);
     REQUIRE_FALSE(forced);
     CHECK(forced.error().kind == uk::ErrorKind::unavailable);
     CHECK(forced.error().message ==

@@ -1,6 +1,7 @@
 // The KVM probe against support/fake-qemu, which behaves like QEMU on hosts whose KVM
 // cannot run uk's guest (docs/decisions.md, "Accelerator"), and the decision it feeds.
 #include "hypervisor/kvm_probe.hpp"
+#include "hypervisor/qemu_backend.hpp"
 #include "support/environment.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tools.hpp"
@@ -88,3 +89,25 @@ TEST_CASE("kvm probe: the probe boots uk's kernel under KVM with the run's machi
     CHECK(argv.find("root=/dev/vda") != std::string::npos);
 }
 
+
+TEST_CASE("kvm probe: an arm64 host probes with its own guest, the arm64 QEMU and the virt machine",
+          "[unit][hypervisor]")
+{
+    uk::test::TempDir dir;
+    uk::test::ScopedEnv log("FAKE_QEMU_LOG", (dir / "argv.log").string());
+    uk::vm::ProbeGuest guest{.arch = uk::Arch::arm64, .kernel = dir / "Image", .kernel_sha256 = "abc",
+                             .root = dir / "root.squashfs"};
+    QemuBackend without_arm64_qemu({.path = "/nonexistent/qemu-system-x86_64"});
+    auto missing = without_arm64_qemu.probe_kvm(guest, false);
+    CHECK_FALSE(missing.boots);
+    CHECK(missing.reason == "no arm64 QEMU");
+
+    QemuBackend backend({.path = "/nonexistent/qemu-system-x86_64"}, QemuBinary{.path = UK_TEST_FAKE_QEMU});
+    REQUIRE(backend.probe_kvm(guest, true).boots);
+    auto argv = uk::test::read_text(dir / "argv.log");
+    CHECK(argv.find(R"("-machine", "virt,gic-version=host")") != std::string::npos);
+    CHECK(argv.find(R"("-accel", "kvm")") != std::string::npos);
+    CHECK(argv.find(R"("-cpu", "host")") != std::string::npos);
+    CHECK(argv.find("console=ttyAMA0") != std::string::npos);
+    CHECK(argv.find(" uk-probe\"") != std::string::npos);
+}

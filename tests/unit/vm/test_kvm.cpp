@@ -14,16 +14,23 @@ TEST_CASE("kvm: why KVM is not usable is told from the error and the CPU's flags
 {
     uk::test::TempDir dir;
     auto missing = dir / "kvm";
-    auto module = uk::vm::check_kvm(missing, uk::test::cpuinfo_with(dir.path(), "vmx"));
+    using uk::Arch;
+    auto module = uk::vm::check_kvm(missing, uk::test::cpuinfo_with(dir.path(), "vmx"), Arch::amd64);
     CHECK_FALSE(module.usable);
     CHECK(module.reason == missing.string() + " does not exist, although the CPU has VT-x: the kvm module is not loaded");
     CHECK(module.fix == "sudo modprobe kvm_intel");
-    CHECK(uk::vm::check_kvm(missing, uk::test::cpuinfo_with(dir.path(), "svm")).fix == "sudo modprobe kvm_amd");
-    auto bare = uk::vm::check_kvm(missing, uk::test::cpuinfo_with(dir.path(), "sse4_2"));
+    CHECK(uk::vm::check_kvm(missing, uk::test::cpuinfo_with(dir.path(), "svm"), Arch::amd64).fix ==
+          "sudo modprobe kvm_amd");
+    auto bare = uk::vm::check_kvm(missing, uk::test::cpuinfo_with(dir.path(), "sse4_2"), Arch::amd64);
     CHECK(bare.reason == missing.string() + " does not exist: the CPU offers no hardware virtualisation (no vmx or svm flag)");
     CHECK(bare.fix == "turn on VT-x/AMD-V (SVM) in the firmware settings");
-    auto unknown = uk::vm::check_kvm(missing, dir / "no-cpuinfo");
+    auto unknown = uk::vm::check_kvm(missing, dir / "no-cpuinfo", Arch::amd64);
     CHECK(unknown.reason == missing.string() + " does not exist: no hardware virtualisation, or the kvm module is not loaded");
+    // An arm64 host: its cpuinfo has "Features", not "flags", and names nothing for KVM.
+    auto arm = uk::vm::check_kvm(missing, uk::test::cpuinfo_with(dir.path(), "sse4_2"), Arch::arm64);
+    CHECK(arm.reason == missing.string() + " does not exist: this arm64 kernel offers no KVM (it was not started at "
+                                           "EL2, as in most cloud VMs, or its kvm module is not loaded)");
+    CHECK(arm.fix.find("bare-metal arm64 machine") != std::string::npos);
 
     // A /dev/kvm the user may not open: as root every file opens, so the check runs as an
     // ordinary user (nobody) there.
@@ -33,7 +40,7 @@ TEST_CASE("kvm: why KVM is not usable is told from the error and the CPU's flags
     std::filesystem::permissions(locked, std::filesystem::perms::none);
     auto cpu = uk::test::cpuinfo_with(dir.path(), "vmx");
     auto denied = uk::test::as_unprivileged_user([&] {
-        auto access = uk::vm::check_kvm(locked, cpu);
+        auto access = uk::vm::check_kvm(locked, cpu, Arch::amd64);
         return (access.usable ? "usable" : access.reason) + "|" + access.fix;
     });
     CHECK(denied == "you may not open " + locked.string() +
