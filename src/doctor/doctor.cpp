@@ -43,6 +43,9 @@ Finding flagged(Severity severity, std::string topic, std::string summary, std::
 Finding examine_qemu(const Host& host, const fs::path& cache)
 {
     auto qemu = hypervisor::find_qemu(host.environment("UK_QEMU"), cache);
+    if (!qemu && host.arch != Arch::amd64)
+        return flagged(Severity::warning, "qemu", "x86-64 programs cannot run: " + qemu.error().message,
+                       "apt-get install qemu-system-x86, or set UK_QEMU to a qemu-system-x86_64 of version 6.2 or newer");
     if (!qemu)
         return flagged(Severity::error, "qemu", qemu.error().message,
                        "apt-get install qemu-system-x86, or set UK_QEMU to a qemu-system-x86_64 of version 6.2 or newer");
@@ -52,7 +55,7 @@ Finding examine_qemu(const Host& host, const fs::path& cache)
 
 Finding examine_accelerator(const Host& host, const fs::path& cache)
 {
-    auto kvm = vm::check_kvm(host.kvm_device, host.cpuinfo);
+    auto kvm = vm::check_kvm(host.kvm_device, host.cpuinfo, host.arch);
     auto device = host.kvm_device.string();
     if (!kvm.usable)
         return flagged(Severity::warning, "accelerator",
@@ -109,7 +112,7 @@ Finding examine_kernel()
 }
 
 // arm64 guests: their QEMU, their kernel and their UEFI firmware. KVM runs them only on an
-// arm64 host; here they are emulated.
+// arm64 host, where their QEMU is the one uk cannot do without; elsewhere they are emulated.
 Finding examine_arm64(const Host& host, const fs::path& cache)
 {
     auto qemu = hypervisor::find_qemu(host.environment("UK_QEMU_ARM64"), cache, Arch::arm64);
@@ -120,9 +123,10 @@ Finding examine_arm64(const Host& host, const fs::path& cache)
                            {"kernel_release", record.release},
                            {"kernel_size_bytes", guest::kernel_image(Arch::arm64).size()},
                            {"init_size_bytes", guest::init_program(Arch::arm64).size()},
-                           {"accelerator", host_arch() == Arch::arm64 ? "kvm when it boots" : "tcg"}};
+                           {"accelerator", host.arch == Arch::arm64 ? "kvm when it boots" : "tcg"}};
     if (!qemu)
-        return flagged(Severity::warning, "arm64", "arm64 programs cannot run: " + qemu.error().message,
+        return flagged(host.arch == Arch::arm64 ? Severity::error : Severity::warning, "arm64",
+                       "arm64 programs cannot run: " + qemu.error().message,
                        "apt-get install qemu-system-arm, or set UK_QEMU_ARM64", details);
     if (!aavmf)
         return flagged(Severity::warning, "arm64",
@@ -132,7 +136,7 @@ Finding examine_arm64(const Host& host, const fs::path& cache)
               fmt::format("QEMU {} at {}, AAVMF {}; Linux {} ({}), uk-init {}{}", qemu->version, qemu->path.string(),
                           aavmf->code.string(), record.release, human_bytes(guest::kernel_image(Arch::arm64).size()),
                           human_bytes(guest::init_program(Arch::arm64).size()),
-                          host_arch() == Arch::arm64 ? "" : "; emulated (TCG) on this x86-64 host"),
+                          host.arch == Arch::arm64 ? "" : "; emulated (TCG) on this x86-64 host"),
               details);
 }
 
@@ -335,8 +339,10 @@ Finding examine_image_tools()
     if (!tools)
         return flagged(Severity::warning, "image-tools", "uk image create cannot work: " + tools.error().message,
                        "apt-get install syslinux syslinux-common mtools", details);
+    auto syslinux = tools->syslinux.empty() ? std::string("none (x86-64 images boot through UEFI only)")
+                                            : tools->syslinux.string();
     return ok("image-tools",
-              fmt::format("qemu-img {}, syslinux {}, mtools {}", qemu_img->string(), tools->syslinux.string(),
+              fmt::format("qemu-img {}, syslinux {}, mtools {}", qemu_img->string(), syslinux,
                           tools->mtools_copy.parent_path().string()),
               details);
 }

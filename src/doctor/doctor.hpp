@@ -4,6 +4,7 @@
 // the probe boots).
 #pragma once
 
+#include "core/arch.hpp"
 #include "state/paths.hpp"
 
 #include <cstdint>
@@ -45,6 +46,9 @@ struct Host {
     std::filesystem::path bridge_acl = "/etc/qemu/bridge.conf";
     std::filesystem::path ovmf_folder = "/usr/share/OVMF";
     std::filesystem::path aavmf_folder = "/usr/share/AAVMF"; // arm64 guests' UEFI
+    // Whose QEMU uk cannot do without: the other architecture's programs are emulated,
+    // and a missing QEMU for them is a warning.
+    Arch arch = host_arch();
     // Below this much free space where images go, a warning.
     std::uint64_t low_disk_bytes = std::uint64_t{1} << 30;
 };
