@@ -214,7 +214,7 @@ Result<vm::VmSpec> direct_boot_spec(const RunRequest& request, const config::Set
         .mounts = mounts.guest_mounts,
     };
     if (boot.emulated) {
-        boot.tsc_khz = vm::host_tsc_khz();
+        boot.tsc_khz = vm::emulated_tsc_khz();
         // lapic_timer_period is uk's own kernel patch; another kernel does not know it.
         if (kernel_file->path.empty())
             boot.kernel_hz = guest::kernel_record().hz;
@@ -300,6 +300,16 @@ Result<vm::VmSpec> firmware_boot_spec(const RunRequest& request, const config::S
                    .snapshot = bus == vm::DiskBus::nvme}}, // writes go to a temporary overlay, never to the image
         .network = network.network,
     };
+}
+
+// arm64 machines boot through UEFI only (AAVMF); x86-64 ones when --uefi says so, or when
+// the image has no BIOS boot code (made where Debian has no syslinux: image/firmware.hpp).
+bool boots_through_uefi(const RunRequest& request, const vm::VmSpec& spec)
+{
+    if (request.uefi || spec.arch == Arch::arm64)
+        return true;
+    const auto& disk = spec.disks.front();
+    return (disk.format == "raw" || disk.format == "vpc") && !image::has_bios_boot_code(disk.file);
 }
 
 std::string random_suffix()
@@ -445,8 +455,7 @@ Result<int> run(const RunRequest& request, const RunHost& host, vm::Backend& bac
     spec->agent_socket = files.agent_socket();
     if (settings->gdb_port)
         spec->debugger = vm::Debugger{*settings->gdb_port, settings->gdb_wait};
-    // arm64 machines boot through UEFI only (AAVMF); x86 ones when --uefi says so.
-    if (auto* boot = std::get_if<vm::FirmwareBoot>(&spec->boot); boot && (request.uefi || spec->arch == Arch::arm64)) {
+    if (auto* boot = std::get_if<vm::FirmwareBoot>(&spec->boot); boot && boots_through_uefi(request, *spec)) {
         auto code = backend.uefi_firmware(spec->arch);
         if (!code)
             return fail(code.error());

@@ -108,11 +108,16 @@ Result<int> create(const CreateOptions& options, const Context& context)
         auto size = std::filesystem::file_size(output, ec);
         log::result(fmt::format("created {} ({}, {}) in {:.2f} s", output.string(), image::to_string(*target),
                                 ec ? std::string("size unknown") : human_bytes(size), seconds));
-        log::result(request->arch == Arch::arm64
-                        ? "  an arm64 image: boots through UEFI firmware; the console is on the first serial port "
-                          "(PL011), the address comes from DHCP"
-                        : "  boots through BIOS or UEFI firmware; the console is on the first serial port, the address "
-                          "comes from DHCP");
+        if (request->arch == Arch::arm64)
+            log::result("  an arm64 image: boots through UEFI firmware; the console is on the first serial port "
+                        "(PL011), the address comes from DHCP");
+        else if (tools->syslinux.empty())
+            log::result("  boots through UEFI firmware only (this machine has no syslinux, which Debian builds for x86 "
+                        "only; a cloud must be told UEFI: docs/cloud.md); the console is on the first serial port, "
+                        "the address comes from DHCP");
+        else
+            log::result("  boots through BIOS or UEFI firmware; the console is on the first serial port, the address "
+                        "comes from DHCP");
     }
     if (credentials) {
         auto location = upload::parse_s3_url(options.upload, output.filename().string());

@@ -67,23 +67,25 @@ bool has_efi_folder(const std::filesystem::path& image)
 
 } // namespace
 
-Result<FirmwareTools> find_firmware_tools()
+Result<FirmwareTools> find_firmware_tools(Arch host)
 {
     FirmwareTools tools;
     auto syslinux = find_in_path("syslinux");
     auto mcopy = find_in_path("mcopy");
     auto mmd = find_in_path("mmd");
     auto mmove = find_in_path("mmove");
-    if (!syslinux)
+    if (!syslinux && host == Arch::amd64)
         return fail(ErrorKind::unavailable, "syslinux is not installed: firmware-bootable images need it (apt-get "
                                             "install syslinux syslinux-common mtools)");
     if (!mcopy || !mmd || !mmove)
         return fail(ErrorKind::unavailable, "mtools is not installed: firmware-bootable images need it (apt-get "
                                             "install mtools)");
-    tools.syslinux = *syslinux;
     tools.mtools_copy = *mcopy;
     tools.mtools_mkdir = *mmd;
     tools.mtools_move = *mmove;
+    if (!syslinux)
+        return tools;
+    tools.syslinux = *syslinux;
     tools.gpt_mbr = "/usr/lib/syslinux/mbr/gptmbr.bin";
     std::error_code ec;
     if (!std::filesystem::is_regular_file(tools.gpt_mbr, ec))
@@ -123,8 +125,9 @@ Status make_firmware_bootable(const std::filesystem::path& image, const Firmware
         !moved)
         return moved;
     // arm64 machines have no BIOS: the kernel's EFI stub (inside its zboot file) is the boot
-    // loader, with the command line built into the kernel.
-    if (arm64)
+    // loader, with the command line built into the kernel. So it is for an x86-64 image made
+    // where there is no syslinux.
+    if (arm64 || tools.syslinux.empty())
         return {};
     auto config = "DEFAULT uk\nPROMPT 0\nTIMEOUT 0\nLABEL uk\n  LINUX /EFI/BOOT/BOOTX64.EFI\n  APPEND " +
                   firmware_kernel_args(root->partuuid, root->file_system) + "\n";
@@ -157,12 +160,15 @@ Status make_firmware_bootable(const std::filesystem::path& image, const Firmware
     return written;
 }
 
-bool has_boot_loader(const std::filesystem::path& image)
+bool has_bios_boot_code(const std::filesystem::path& image)
 {
     auto code = read_file_prefix(image, 16);
-    if (code && code->size() == 16 && code->find_first_not_of('\0') != std::string::npos)
-        return true; // syslinux's MBR: an x86 image
-    return has_efi_folder(image); // an arm64 image: UEFI only
+    return code && code->size() == 16 && code->find_first_not_of('\0') != std::string::npos;
+}
+
+bool has_boot_loader(const std::filesystem::path& image)
+{
+    return has_bios_boot_code(image) || has_efi_folder(image);
 }
 
 Result<std::string> detect_disk_format(const std::filesystem::path& image)

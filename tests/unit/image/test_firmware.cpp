@@ -6,6 +6,7 @@
 #include "image/export.hpp"
 #include "image/firmware.hpp"
 #include "image/inspect.hpp"
+#include "support/environment.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tools.hpp"
 
@@ -55,9 +56,46 @@ TEST_CASE("firmware: the boot partition holds BOOTX64.EFI, syslinux and its conf
     auto mbr = uk::test::read_text("/usr/lib/syslinux/mbr/gptmbr.bin").substr(0, 440);
     CHECK(uk::test::read_text(image).substr(0, 440) == mbr);
     CHECK(uk::image::has_boot_loader(image));
+    CHECK(uk::image::has_bios_boot_code(image));
     // The partition table is still what sfdisk reads, the boot partition legacy-bootable.
     auto table = run_tool({"sfdisk", "--json", image.string()});
     CHECK(table.output.find("LegacyBIOSBootable") != std::string::npos);
+}
+
+TEST_CASE("firmware: where there is no syslinux (an arm64 host) an x86-64 image boots through UEFI only",
+          "[unit][image]")
+{
+    TempDir dir;
+    // A PATH with mtools and env but no syslinux, as on an arm64 Debian machine.
+    auto bin = dir / "bin";
+    std::filesystem::create_directories(bin);
+    for (const auto* tool : {"mcopy", "mmd", "mmove", "mdir", "env"}) {
+        REQUIRE(std::filesystem::exists(std::filesystem::path("/usr/bin") / tool));
+        std::filesystem::create_symlink(std::filesystem::path("/usr/bin") / tool, bin / tool);
+    }
+    uk::test::ScopedEnv path("PATH", bin.string());
+    auto on_x86 = uk::image::find_firmware_tools(uk::Arch::amd64);
+    REQUIRE_FALSE(on_x86);
+    CHECK(on_x86.error().message.starts_with("syslinux is not installed"));
+    auto tools = uk::image::find_firmware_tools(uk::Arch::arm64);
+    REQUIRE(tools);
+    CHECK(tools->syslinux.empty());
+
+    uk::image::BuildRequest request;
+    request.program = UK_TEST_PROBE;
+    request.name = "probe";
+    request.output = dir / "probe.img";
+    request.kernel = uk::guest::kernel_image();
+    request.init = uk::guest::init_program();
+    REQUIRE(uk::image::build_image(request));
+    REQUIRE(uk::image::make_firmware_bootable(request.output, *tools));
+    REQUIRE(run_tool({"mcopy", "-i", fat_of(request.output), "::/EFI/BOOT/BOOTX64.EFI", (dir / "efi").string()})
+                .status == 0);
+    CHECK(uk::sha256_file(dir / "efi").value() == uk::sha256_hex(uk::guest::kernel_image()));
+    CHECK(run_tool({"mdir", "-a", "-b", "-i", fat_of(request.output), "::/"}).output.find("ldlinux.sys") ==
+          std::string::npos);
+    CHECK(uk::image::has_boot_loader(request.output));
+    CHECK_FALSE(uk::image::has_bios_boot_code(request.output));
 }
 
 TEST_CASE("firmware: the same inputs give the same bootable image", "[unit][image]")
