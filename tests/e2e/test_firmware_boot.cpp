@@ -7,6 +7,7 @@
 #include "support/tools.hpp"
 
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 using namespace std::chrono_literals;
@@ -86,6 +87,26 @@ TEST_CASE("firmware boot (UEFI, OVMF) of the raw image", "[e2e]")
     UkCli uk;
     auto raw = create(uk, "raw");
     boots_and_answers(uk, raw, {"--uefi"});
+    CHECK(uk.running_qemus().empty());
+}
+
+TEST_CASE("an x86-64 image without BIOS boot code, as made on an arm64 machine, boots through OVMF without --uefi",
+          "[e2e]")
+{
+    UkCli uk;
+    auto raw = create(uk, "raw");
+    // What uk image create writes where there is no syslinux: no boot code in the MBR
+    // (tests/unit/image/test_firmware.cpp makes one such image itself).
+    {
+        std::fstream disk(raw, std::ios::in | std::ios::out | std::ios::binary);
+        REQUIRE(disk);
+        disk.write(std::string(440, '\0').data(), 440);
+    }
+    auto dry = uk.run({"run", "--dry-run", "--boot", "firmware", raw.string()});
+    INFO(dry.err);
+    REQUIRE(dry.status == 0);
+    CHECK(dry.out.find("OVMF") != std::string::npos);
+    boots_and_answers(uk, raw, {});
     CHECK(uk.running_qemus().empty());
 }
 
