@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs, from Debian 12's packages, what building uk, running its tests and booting
 # its guests need. With --kernel, also what rebuilding the guest kernel needs
-# (src/kernel-prebuilt/build.sh); normal builds use the committed kernel.
+# (src/kernel-prebuilt/build.sh); normal builds use the committed kernel. With --cross-arm64,
+# also what cross-building uk for arm64 machines needs (cmake/toolchains/aarch64-linux-gnu.cmake):
+# the cross C++ compiler, the arm64 -dev packages beside this machine's, and qemu-user to
+# run what it builds.
 set -euo pipefail
 
 packages=(
@@ -33,9 +36,16 @@ packages=(
 # npm installs the local S3 server the upload tests use; Node.js packages that bundle it
 # (NodeSource's) must not be replaced by Debian's.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
-if [ "${1:-}" = "--kernel" ]; then
-    packages+=(linux-source-6.1 flex bison bc libssl-dev libelf-dev xz-utils cpio patch)
-fi
+for option in "$@"; do
+    case "$option" in
+    --kernel) packages+=(linux-source-6.1 flex bison bc libssl-dev libelf-dev xz-utils cpio patch) ;;
+    --cross-arm64)
+        packages+=(g++-aarch64-linux-gnu qemu-user-static
+                   libfmt-dev:arm64 libsquashfs-dev:arm64 libarchive-dev:arm64 libcurl4-openssl-dev:arm64
+                   libelf-dev:arm64 liblzma-dev:arm64 libzstd-dev:arm64 libssl-dev:arm64 zlib1g-dev:arm64) ;;
+    *) echo "install-deps.sh: unknown option $option (--kernel, --cross-arm64)" >&2; exit 2 ;;
+    esac
+done
 
 run() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
