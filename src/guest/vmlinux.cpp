@@ -113,4 +113,15 @@ Result<std::vector<std::byte>> extract_arm64_image(std::span<const std::byte> zb
     return image;
 }
 
+std::string kernel_release_in(std::span<const std::byte> kernel)
+{
+    constexpr std::string_view banner = "Linux version ";
+    std::string_view text(reinterpret_cast<const char*>(kernel.data()), kernel.size());
+    auto at = text.find(banner);
+    if (at == std::string_view::npos)
+        return {};
+    auto release = text.substr(at + banner.size(), 64);
+    return std::string(release.substr(0, release.find_first_of(" \n", 0)));
+}
+
 } // namespace uk::guest

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace uk::guest {
@@ -19,6 +20,9 @@ Result<std::vector<std::byte>> extract_vmlinux(std::span<const std::byte> bzimag
 // The arm64 Image inside an EFI zboot kernel (vmlinuz.efi: an EFI application carrying
 // the Image xz-compressed), which QEMU's direct boot of arm64 cannot unpack itself.
 Result<std::vector<std::byte>> extract_arm64_image(std::span<const std::byte> zboot);
+
+// The release in a kernel's "Linux version 6.1.192 (...)" banner ("6.1.192"), or empty.
+std::string kernel_release_in(std::span<const std::byte> kernel);
 
 // A whole xz stream, decompressed.
 Result<std::vector<std::byte>> decompress_xz(std::span<const std::byte> input);

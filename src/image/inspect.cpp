@@ -2,6 +2,7 @@
 
 #include "core/files.hpp"
 #include "core/unique_fd.hpp"
+#include "guest/vmlinux.hpp"
 #include "image/disk.hpp"
 #include "image/erofs.hpp"
 #include "image/fat.hpp"
@@ -97,15 +98,38 @@ const sqfs_tree_node_t* find_node(const sqfs_tree_node_t* root, const std::vecto
     return node;
 }
 
+// An arm64 kernel is an EFI zboot file whose Image, and so its banner, is xz-compressed:
+// the header (guest/vmlinux.hpp) says how much of the file to read and unpack.
+std::string arm64_kernel_version(int fd, std::uint64_t data)
+{
+    std::array<std::byte, 64> header{};
+    if (!read_fully_at(fd, header, data, "the image") || std::memcmp(header.data() + 4, "zimg", 4) != 0)
+        return "";
+    auto le32 = [&](std::size_t at) {
+        return std::to_integer<std::uint32_t>(header[at]) | std::to_integer<std::uint32_t>(header[at + 1]) << 8 |
+               std::to_integer<std::uint32_t>(header[at + 2]) << 16 | std::to_integer<std::uint32_t>(header[at + 3]) << 24;
+    };
+    std::uint64_t end = std::uint64_t{le32(8)} + le32(12);
+    if (end > (std::uint64_t{64} << 20))
+        return "";
+    std::vector<std::byte> file(end);
+    if (!read_fully_at(fd, file, data, "the image"))
+        return "";
+    auto image = guest::extract_arm64_image(file);
+    return image ? guest::kernel_release_in(*image) : "";
+}
+
 // The kernel is the first file uk writes into the boot partition: the bzImage setup header
 // ("HdrS" at 0x202) sits at the start of the data area, and its version string at 0x200
 // plus the offset stored at 0x20E.
-std::string kernel_version(int fd, std::uint64_t boot_offset)
+std::string kernel_version(int fd, std::uint64_t boot_offset, Arch arch)
 {
     auto regions = read_fat_regions(fd, boot_offset);
     if (!regions)
         return "";
     auto data = regions->data;
+    if (arch == Arch::arm64)
+        return arm64_kernel_version(fd, data);
     std::array<std::uint8_t, 0x300> setup{};
     if (!read_fully_at(fd, std::as_writable_bytes(std::span(setup)), data, "the image") ||
         std::memcmp(setup.data() + 0x202, "HdrS", 4) != 0)
@@ -158,7 +182,7 @@ Result<ImageInfo> inspect_image(const std::filesystem::path& image)
     int fd = opened.get();
     if (fd < 0)
         return fail(ErrorKind::io, "cannot read {}", image.string());
-    info.kernel_version = kernel_version(fd, boot->first_lba * 512);
+    info.kernel_version = kernel_version(fd, boot->first_lba * 512, info.arch);
 
     const std::uint64_t root_offset = root->first_lba * 512, root_size = (root->last_lba - root->first_lba + 1) * 512;
     auto damaged = [&](const char* what) {

@@ -65,6 +65,8 @@ TEST_CASE("the arm64 Image inside the EFI zboot kernel has the arm64 boot header
     CHECK(std::memcmp(image->data() + 56, "ARM\x64", 4) == 0);
     // The Image itself is a PE file too (its EFI stub): "MZ" first.
     CHECK(std::memcmp(image->data(), "MZ", 2) == 0);
+    CHECK(uk::guest::kernel_release_in(*image) == uk::guest::kernel_record(uk::Arch::arm64).release);
+    CHECK(uk::guest::kernel_release_in(std::as_bytes(std::span("no banner here"))).empty());
 }
 
 TEST_CASE("extract_arm64_image refuses what is not a zboot kernel, and a payload cut short", "[unit][guest]")

@@ -266,6 +266,8 @@ TEST_CASE("image: an arm64 program's image has the ARM64 root type, which inspec
     REQUIRE(info);
     CHECK(info->arch == uk::Arch::arm64);
     CHECK(uk::image::to_json(*info).at("arch") == "arm64");
+    // Read from the banner inside the zboot kernel's compressed Image.
+    CHECK(info->kernel_version == uk::guest::kernel_record(uk::Arch::arm64).release);
     auto root = uk::image::bootable_root(dir / "probe.img");
     REQUIRE(root);
     CHECK(root->arch == uk::Arch::arm64);
