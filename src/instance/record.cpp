@@ -193,7 +193,12 @@ InstanceStatus status_of(const Record& record, const Files& files)
 {
     if (qemu_alive(record.qemu_pid, files))
         return {State::running, std::nullopt, {}};
-    if (record.restarting && monitor_alive(record))
+    // Under a restart policy the monitor decides what an ended VM becomes, and until it has
+    // (it starts the VM again, or records the end and exits) the instance is not over: read
+    // from the console alone it would look exited for a moment, then restarting again.
+    bool may_restart = record.restarting ||
+                       (record.restart.when != settings::RestartPolicy::When::no && !record.stop_requested);
+    if (may_restart && monitor_alive(record))
         return {State::restarting, record.last_exit_status, {}};
     if (auto failure = read_failure(files))
         return {State::failed, std::nullopt, failure->error.message};

@@ -145,6 +145,18 @@ TEST_CASE("instance: restarting while its monitor lives between two runs, and a 
         CHECK(status.state == State::restarting);
         CHECK(uk::instance::describe(status) == "restarting (3)");
         CHECK(uk::instance::is_live(status.state));
+        // The VM has ended and the monitor has not yet written down what comes next: under
+        // a restart policy that is still not over (never "exited", then "restarting" again).
+        record.restarting = false;
+        uk::test::write_text(files.console_log(), "uk-init: exit status 3\n");
+        CHECK(uk::instance::status_of(record, files).state == State::restarting);
+        record.stop_requested = true; // ... unless it was asked to stop
+        CHECK(uk::instance::status_of(record, files).state == State::stopped);
+        record.stop_requested = false;
+        record.restart = {};
+        CHECK(uk::instance::status_of(record, files).state == State::exited);
+        record.restart = *uk::settings::parse_restart_policy("on-failure:3");
+        record.restarting = true;
         record.name = "webs"; // another instance's monitor is not this one's
         CHECK_FALSE(uk::instance::monitor_alive(record));
         record.name = "web";
