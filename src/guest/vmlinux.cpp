@@ -89,11 +89,18 @@ Result<std::vector<std::byte>> extract_vmlinux(std::span<const std::byte> bzimag
     return elf;
 }
 
-Result<std::vector<std::byte>> extract_arm64_image(std::span<const std::byte> zboot)
+std::optional<std::size_t> zboot_length(std::span<const std::byte> header)
 {
     // The EFI zboot header (drivers/firmware/efi/libstub/zboot-header.S): "MZ", "zimg" at
     // 4, the payload's offset and size at 8 and 12, the compression's name at 24.
-    if (zboot.size() < 64 || std::memcmp(zboot.data(), "MZ", 2) != 0 || std::memcmp(zboot.data() + 4, "zimg", 4) != 0)
+    if (header.size() < 64 || std::memcmp(header.data(), "MZ", 2) != 0 || std::memcmp(header.data() + 4, "zimg", 4) != 0)
+        return std::nullopt;
+    return std::size_t{read_le<std::uint32_t>(header, 8)} + read_le<std::uint32_t>(header, 12);
+}
+
+Result<std::vector<std::byte>> extract_arm64_image(std::span<const std::byte> zboot)
+{
+    if (!zboot_length(zboot))
         return fail(ErrorKind::invalid_input, "not an EFI zboot kernel (no zimg header)");
     std::size_t start = read_le<std::uint32_t>(zboot, 8);
     std::size_t length = read_le<std::uint32_t>(zboot, 12);

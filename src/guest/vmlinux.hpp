@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -20,6 +21,10 @@ Result<std::vector<std::byte>> extract_vmlinux(std::span<const std::byte> bzimag
 // The arm64 Image inside an EFI zboot kernel (vmlinuz.efi: an EFI application carrying
 // the Image xz-compressed), which QEMU's direct boot of arm64 cannot unpack itself.
 Result<std::vector<std::byte>> extract_arm64_image(std::span<const std::byte> zboot);
+
+// How many bytes of an EFI zboot kernel hold its payload, read from its first 64 bytes;
+// empty when they are not a zboot header.
+std::optional<std::size_t> zboot_length(std::span<const std::byte> header);
 
 // The release in a kernel's "Linux version 6.1.192 (...)" banner ("6.1.192"), or empty.
 std::string kernel_release_in(std::span<const std::byte> kernel);

@@ -103,16 +103,12 @@ const sqfs_tree_node_t* find_node(const sqfs_tree_node_t* root, const std::vecto
 std::string arm64_kernel_version(int fd, std::uint64_t data)
 {
     std::array<std::byte, 64> header{};
-    if (!read_fully_at(fd, header, data, "the image") || std::memcmp(header.data() + 4, "zimg", 4) != 0)
+    if (!read_fully_at(fd, header, data, "the image"))
         return "";
-    auto le32 = [&](std::size_t at) {
-        return std::to_integer<std::uint32_t>(header[at]) | std::to_integer<std::uint32_t>(header[at + 1]) << 8 |
-               std::to_integer<std::uint32_t>(header[at + 2]) << 16 | std::to_integer<std::uint32_t>(header[at + 3]) << 24;
-    };
-    std::uint64_t end = std::uint64_t{le32(8)} + le32(12);
-    if (end > (std::uint64_t{64} << 20))
+    auto length = guest::zboot_length(header);
+    if (!length || *length > (std::size_t{64} << 20))
         return "";
-    std::vector<std::byte> file(end);
+    std::vector<std::byte> file(*length);
     if (!read_fully_at(fd, file, data, "the image"))
         return "";
     auto image = guest::extract_arm64_image(file);
